@@ -1,0 +1,658 @@
+"""Land Braze Currents batches in DuckDB without loss.
+
+Every input record (an NDJSON line, an element of a JSON file, a row of a Treasure Data CSV
+export) ends in exactly one place: ``raw.currents_batches`` when it is a usable batch body,
+``raw.currents_rejected`` with a reason when it is not, or, when its batch is already in the
+warehouse, nowhere new (it is counted as a duplicate in the summary and in
+``raw.currents_loads``). Loading the same input again adds no row.
+
+DuckDB reads and parses. Python only walks a file itself, line by line, when DuckDB's fast
+reader refuses it (a truncated gzip stream, bytes that are not UTF-8, a stray control
+character): it then writes what it can read to a clean temporary file for DuckDB and rejects
+the rest with the line it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import tempfile
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from braze_currents.warehouse import connect, ensure_raw_schema
+
+SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv")
+# Longest record DuckDB's fast reader takes (its buffers grow with it); a longer line sends the
+# file down the careful path, which has no limit.
+MAX_LINE_BYTES = 64 << 20
+
+
+class InputError(Exception):
+    """An input that cannot be read at all (missing, unknown format, not a TD export)."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    fmt: str  # ndjson | json | csv | tsv
+    gz: bool
+
+    @property
+    def source_file(self) -> str:
+        return str(self.path)
+
+
+@dataclass
+class FileResult:
+    source_file: str
+    records: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)  # reason -> records
+    blank_lines: int = 0
+    events: int = 0
+    bad_time_values: int = 0
+    recovered: bool = False  # the careful path read the file
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+# ---- finding the inputs ---------------------------------------------------------------------
+def classify(path: Path) -> tuple[str, bool] | None:
+    """(format, gzipped) for a supported file name, else None."""
+    suffixes = [s.lower().lstrip(".") for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == "gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    if not suffixes or suffixes[-1] not in SUPPORTED:
+        return None
+    fmt = suffixes[-1]
+    return ("ndjson" if fmt == "jsonl" else fmt), gz
+
+
+def discover(inputs: list[str]) -> tuple[list[InputFile], list[str], list[str]]:
+    """Expand files, directories (recursed) and globs.
+
+    Returns (files to load, errors for inputs that cannot be read, files skipped in
+    directories because of their extension)."""
+    files: dict[Path, InputFile] = {}
+    errors, skipped = [], []
+
+    def add(path: Path, explicit: bool) -> None:
+        kind = classify(path)
+        if kind is None:
+            if explicit:
+                errors.append(
+                    f"{path}: unknown input format; expected "
+                    + ", ".join(f".{s}[.gz]" for s in SUPPORTED)
+                )
+            else:
+                skipped.append(str(path))
+            return
+        resolved = path.resolve()
+        files.setdefault(resolved, InputFile(resolved, *kind))
+
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+                add(sub, explicit=False)
+        elif path.is_file():
+            add(path, explicit=True)
+        elif path.exists():
+            errors.append(f"{path}: not a regular file")
+        else:
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                errors.append(f"{item}: no such file, directory or matching glob")
+            for m in matches:
+                mp = Path(m)
+                if mp.is_dir():
+                    for sub in sorted(p for p in mp.rglob("*") if p.is_file()):
+                        add(sub, explicit=False)
+                else:
+                    add(mp, explicit=True)
+    return list(files.values()), errors, skipped
+
+
+# ---- reading one file into a relation of records ---------------------------------------------
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _csv_lines_sql(path: str, compression: str) -> str:
+    """Every physical line of a file as one VARCHAR, in order, numbered from 1."""
+    return f"""
+        select row_number() over () as source_line, line as body, null::varchar as time_text
+        from read_csv({_sql_str(path)}, columns = {{'line': 'VARCHAR'}}, delim = '\\x01',
+            quote = '', escape = '', header = false, auto_detect = false,
+            max_line_size = {MAX_LINE_BYTES}, compression = '{compression}',
+            store_rejects = true, rejects_table = '_load_rejects', rejects_scan = '_load_scans')
+    """
+
+
+def _json_objects_sql(path: str, compression: str) -> str:
+    return f"""
+        select row_number() over () as source_line, json::varchar as body,
+               null::varchar as time_text
+        from read_json_objects({_sql_str(path)}, format = 'auto', compression = '{compression}',
+            maximum_object_size = {MAX_LINE_BYTES})
+    """
+
+
+def _td_export_sql(con: duckdb.DuckDBPyConnection, path: str, delim: str, compression: str) -> str:
+    """A Treasure Data table export: column `events` (the JSON array as text), optional `time`."""
+    options = (
+        f"delim = {_sql_str(delim)}, quote = '\"', escape = '\"', header = true, "
+        f"all_varchar = true, max_line_size = {MAX_LINE_BYTES}, compression = '{compression}'"
+    )
+    columns = [
+        r[0].lower()
+        for r in con.execute(
+            f"describe select * from read_csv({_sql_str(path)}, {options}, sample_size = 1024)"
+        ).fetchall()
+    ]
+    if "events" not in columns:
+        raise InputError(
+            f"{path}: not a Treasure Data export of Currents: no 'events' column "
+            f"(columns: {', '.join(columns) or 'none'})"
+        )
+    time_col = '"time"' if "time" in columns else "null::varchar"
+    return f"""
+        select row_number() over () as source_line, "events" as body, {time_col} as time_text
+        from read_csv({_sql_str(path)}, {options},
+            store_rejects = true, rejects_table = '_load_rejects', rejects_scan = '_load_scans')
+    """
+
+
+def _records_sql(con, f: InputFile, path: str | None = None, compression: str | None = None) -> str:
+    path = path or f.source_file
+    compression = compression or ("gzip" if f.gz else "none")
+    if f.fmt == "ndjson":
+        return _csv_lines_sql(path, compression)
+    if f.fmt == "json":
+        return _json_objects_sql(path, compression)
+    return _td_export_sql(con, path, "," if f.fmt == "csv" else "\t", compression)
+
+
+# The classification of every record, in one pass. For a body (NDJSON, JSON) the record text is
+# the whole body; for a TD export it is the events array itself. The temporary table keeps the
+# events array of good records and the original text of bad ones, never both.
+_CLASSIFY_SQL = """
+create or replace temp table _load_classified as
+with records as (
+    select
+        source_line,
+        body,
+        time_text,
+        -- Blank: empty, or only whitespace. trim() copies the line (seconds per GB), so the
+        -- CASE runs it only on lines that start with whitespace.
+        case
+            when body is null or body = '' then true
+            when starts_with(body, ' ') or starts_with(body, chr(9)) or starts_with(body, chr(13))
+                then trim(body, ' ' || chr(9) || chr(13)) = ''
+            else false
+        end as is_blank
+    from ({records})
+),
+parsed as (
+    select
+        *,
+        case when not is_blank and json_valid(body) then
+            case when {is_events_column} then body::json else json_extract(body, '$.events') end
+        end as events
+    from records
+),
+classified as (
+    select
+        source_line, body, events,
+        try_cast(time_text as double) as time_value,
+        time_text is not null and time_text <> ''
+            and try_cast(time_text as double) is null as bad_time,
+        case
+            when is_blank then 'blank'
+            when events is not null and left(ltrim(events::varchar), 1) = '[' then null
+            when not json_valid(body) then 'invalid JSON'
+            when {is_events_column} then 'events column is not a JSON array (got '
+                || {kind_body} || ')'
+            when json_type(body) <> 'OBJECT' then 'batch body is not a JSON object (got '
+                || {kind_body} || ')'
+            when events is null then 'batch body has no "events" field'
+            else '"events" is not an array (got ' || {kind_events} || ')'
+        end as reason
+    from parsed
+)
+select
+    source_line,
+    reason,
+    case when reason is null then md5(events::varchar) end as batch_id,
+    case when reason is null then events end as events,
+    case when reason is not null and reason <> 'blank' then body end as body,
+    time_value,
+    bad_time
+from classified
+"""
+
+
+def _json_kind(expr: str) -> str:
+    """SQL naming the JSON kind of ``expr`` as JSON does (number, string, ...), not DuckDB."""
+    return (
+        f"case json_type({expr}) when 'OBJECT' then 'object' when 'ARRAY' then 'array' "
+        f"when 'VARCHAR' then 'string' when 'BOOLEAN' then 'boolean' when 'NULL' then 'null' "
+        f"else 'number' end"
+    )
+
+
+def _classify(con, records_sql: str, f: InputFile) -> None:
+    con.execute(
+        _CLASSIFY_SQL.format(
+            records=records_sql,
+            is_events_column=str(f.fmt in ("csv", "tsv")),
+            kind_body=_json_kind("body"),
+            kind_events=_json_kind("events"),
+        )
+    )
+
+
+def _register(con, result: FileResult, loaded_at: datetime, source_file: str) -> None:
+    """Move the classified records of one file into the raw tables; fill in ``result``."""
+    # The first copy of each batch in this file that the warehouse does not hold yet.
+    con.execute(
+        """
+        create or replace temp table _load_keep as
+        select batch_id, min(source_line) as source_line
+        from _load_classified
+        where reason is null
+          and batch_id not in (select batch_id from raw.currents_batches)
+        group by batch_id
+        """
+    )
+    records, blank, bad_time, good, kept = con.execute(
+        """
+        select
+            count(*) filter (where reason is distinct from 'blank'),
+            count(*) filter (where reason = 'blank'),
+            count(*) filter (where bad_time and reason is null),
+            count(*) filter (where reason is null),
+            (select count(*) from _load_keep)
+        from _load_classified
+        """
+    ).fetchone()
+    inserted_events = con.execute(
+        """
+        insert into raw.currents_batches
+            (batch_id, source_file, source_line, received_at, loaded_at, events, event_count)
+        select
+            c.batch_id,
+            ?,
+            c.source_line,
+            coalesce(
+                case when c.time_value between 0 and 253402300799
+                     then make_timestamp((c.time_value * 1000000)::bigint) end,
+                ?::timestamp
+            ),
+            ?::timestamp,
+            c.events,
+            json_array_length(c.events)
+        from _load_classified as c
+        semi join _load_keep as k on c.batch_id = k.batch_id and c.source_line = k.source_line
+        returning event_count
+        """,
+        [source_file, loaded_at, loaded_at],
+    ).fetchall()
+    result.records += records
+    result.blank_lines += blank
+    result.bad_time_values += bad_time
+    result.accepted += kept
+    result.duplicates += good - kept
+    result.events += sum(r[0] for r in inserted_events)
+    _reject(
+        con,
+        source_file,
+        loaded_at,
+        "select source_line, reason, body from _load_classified "
+        "where reason is not null and reason <> 'blank'",
+        result,
+    )
+
+
+def _reject(
+    con, source_file: str, loaded_at: datetime, select_sql: str, result: FileResult
+) -> None:
+    """Record rejected records (source_line, reason, raw) once: a reload adds nothing."""
+    rows = con.execute(
+        f"""
+        select reason, count(*) from ({select_sql}) group by reason
+        """
+    ).fetchall()
+    for reason, n in rows:
+        result.rejected[reason] += n
+    con.execute(
+        f"""
+        insert into raw.currents_rejected
+            (reject_id, source_file, source_line, reason, raw, rejected_at)
+        select reject_id, ?, source_line, reason, raw, ?::timestamp
+        from (
+            select
+                md5(concat_ws(chr(31), ?, source_line::varchar, coalesce(body, ''))) as reject_id,
+                source_line, reason, body as raw
+            from ({select_sql})
+        )
+        where reject_id not in (select reject_id from raw.currents_rejected)
+        """,
+        [source_file, loaded_at, source_file],
+    )
+
+
+# ---- the careful path -------------------------------------------------------------------------
+class _Truncated(Exception):
+    """The gzip stream of an input ends early or is corrupt."""
+
+
+def _chunks(f: InputFile, size: int = 1 << 20):
+    """Decompressed bytes of a file; raises ``_Truncated`` after the last good byte when its
+    gzip stream ends early or breaks (``gzip``'s own reader would drop the partial tail)."""
+    with open(f.path, "rb") as fh:
+        if not f.gz:
+            while chunk := fh.read(size):
+                yield chunk
+            return
+        d = zlib.decompressobj(wbits=31)
+        started = False
+        while data := fh.read(size):
+            while data:
+                if d.eof:  # a new gzip member follows the last one
+                    d = zlib.decompressobj(wbits=31)
+                started = True
+                try:
+                    out = d.decompress(data)
+                except zlib.error as exc:
+                    raise _Truncated(f"corrupt gzip stream ({exc})") from exc
+                if out:
+                    yield out
+                data = d.unused_data if d.eof else b""
+        if started and not d.eof:
+            raise _Truncated("truncated gzip stream")
+
+
+def _lines(f: InputFile):
+    """(line number, bytes without the newline, complete) for every line; the last line is
+    incomplete when the gzip stream broke inside it."""
+    buffer = b""
+    line_no = 0
+    try:
+        for chunk in _chunks(f):
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            for line in complete:
+                line_no += 1
+                yield line_no, line.rstrip(b"\r"), True
+    except _Truncated as exc:
+        yield line_no + 1, buffer, False
+        raise exc
+    if buffer:
+        yield line_no + 1, buffer.rstrip(b"\r"), True
+
+
+@dataclass
+class _Salvage:
+    """What the careful path read: an intermediate NDJSON file of {n, t, b} records for DuckDB,
+    and what it had to reject."""
+
+    path: str
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    blank_lines: int = 0
+
+
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    """The text of a line, and why it cannot be a record (None when it can)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return raw.decode("utf-8", "backslashreplace"), f"not UTF-8 text (byte {exc.start + 1})"
+    return text, None
+
+
+def _truncation_reason(exc: _Truncated) -> str:
+    return f"{exc}: the input ends inside this line"
+
+
+def _salvage_ndjson(f: InputFile, out_path: str) -> _Salvage:
+    s = _Salvage(out_path)
+    with open(out_path, "w", encoding="utf-8") as out:
+        try:
+            for n, raw, complete in _lines(f):
+                text, problem = _decode(raw)
+                if not complete:
+                    continue  # reported by the except clause below, with this line's text
+                if problem:
+                    s.rejects.append((n, problem, text))
+                elif not text.strip():
+                    s.blank_lines += 1
+                else:
+                    out.write(json.dumps({"n": n, "b": text}) + "\n")
+        except _Truncated as exc:
+            s.rejects.append((n, _truncation_reason(exc), _decode(raw)[0]))
+    return s
+
+
+def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
+    """A TD export read with Python's csv module: records numbered from 1 after the header."""
+    s = _Salvage(out_path)
+    delim = "," if f.fmt == "csv" else "\t"
+    state = {"problem": None, "text": ""}
+
+    def texts():
+        try:
+            for _, raw, complete in _lines(f):
+                text, problem = _decode(raw)
+                if not complete:
+                    problem = "truncated gzip stream: the input ends inside this record"
+                state["problem"] = state["problem"] or problem
+                yield text + "\n"
+        except _Truncated as exc:
+            state["problem"] = state["problem"] or _truncation_reason(exc)
+
+    reader = csv.reader(texts(), delimiter=delim)
+    header = next(reader, None)
+    if header is None:
+        return s
+    columns = [c.strip().lower() for c in header]
+    if "events" not in columns:
+        raise InputError(
+            f"{f.path}: not a Treasure Data export of Currents: no 'events' column "
+            f"(columns: {', '.join(columns)})"
+        )
+    state["problem"] = None
+    ev, tm = columns.index("events"), columns.index("time") if "time" in columns else None
+    with open(out_path, "w", encoding="utf-8") as out:
+        for n, row in enumerate(reader, start=1):
+            problem, state["problem"] = state["problem"], None
+            raw = delim.join(row)
+            if problem is None and len(row) != len(columns):
+                problem = f"CSV row has {len(row)} fields, the header {len(columns)}"
+            if problem:
+                s.rejects.append((n, problem, raw))
+                continue
+            t = row[tm] if tm is not None else None
+            out.write(json.dumps({"n": n, "t": t, "b": row[ev]}) + "\n")
+        if state["problem"]:  # the stream broke after the last complete record
+            s.rejects.append((n + 1 if header else 1, state["problem"], ""))
+    return s
+
+
+def _salvage_document(f: InputFile) -> list[tuple[int, str, str]]:
+    """A JSON document DuckDB could not read: the whole file is one rejected record."""
+    parts, reason = [], None
+    try:
+        for chunk in _chunks(f):
+            parts.append(chunk)
+    except _Truncated as exc:
+        reason = str(exc)
+    text, problem = _decode(b"".join(parts))
+    if reason is None:
+        reason = problem
+    if reason is None:
+        try:
+            json.loads(text)
+            reason = "JSON document DuckDB cannot read"
+        except ValueError as exc:
+            reason = f"invalid JSON ({exc})"
+    return [(1, reason, text)]
+
+
+def _salvage_sql(path: str) -> str:
+    return f"""
+        select n as source_line, b as body, t as time_text
+        from read_json({_sql_str(path)}, format = 'newline_delimited',
+            columns = {{'n': 'BIGINT', 't': 'VARCHAR', 'b': 'VARCHAR'}},
+            maximum_object_size = {MAX_LINE_BYTES})
+    """
+
+
+# ---- loading -----------------------------------------------------------------------------------
+def load_file(con: duckdb.DuckDBPyConnection, f: InputFile, loaded_at: datetime) -> FileResult:
+    """Load one input file in one transaction."""
+    started = time.monotonic()
+    result = FileResult(f.source_file)
+    con.execute("begin transaction")
+    try:
+        try:
+            _fast_path(con, f, loaded_at, result)
+        except InputError:
+            raise
+        except duckdb.Error:
+            con.execute("rollback")
+            con.execute("begin transaction")
+            result = FileResult(f.source_file, recovered=True)
+            _careful_path(con, f, loaded_at, result)
+        _log_load(con, result, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    result.seconds = time.monotonic() - started
+    return result
+
+
+class _NeedsCarefulPath(duckdb.Error):
+    pass
+
+
+def _fast_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
+    records = _records_sql(con, f)
+    _classify(con, records, f)
+    if f.fmt != "json":
+        refused = con.execute(
+            "select count(*) from _load_rejects" if _has_table(con, "_load_rejects") else "select 0"
+        ).fetchone()[0]
+        if refused:
+            raise _NeedsCarefulPath(f"DuckDB's reader refused {refused} line(s)")
+    _register(con, result, loaded_at, f.source_file)
+
+
+def _careful_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
+    if f.fmt == "json":
+        rejects = _salvage_document(f)
+        _insert_salvage_rejects(con, f, loaded_at, rejects, result)
+        result.records += len(rejects)
+        return
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        out_path = os.path.join(tmp, "salvaged.ndjson")
+        if f.fmt == "ndjson":
+            salvage = _salvage_ndjson(f, out_path)
+        else:
+            salvage = _salvage_td_export(f, out_path)
+        _classify(con, _salvage_sql(out_path), f)
+        _register(con, result, loaded_at, f.source_file)
+        result.blank_lines += salvage.blank_lines
+        _insert_salvage_rejects(con, f, loaded_at, salvage.rejects, result)
+        result.records += len(salvage.rejects)
+
+
+def _insert_salvage_rejects(con, f, loaded_at, rejects, result: FileResult) -> None:
+    if not rejects:
+        return
+    con.execute(
+        "create or replace temp table _load_salvage "
+        "(source_line bigint, reason varchar, body varchar)"
+    )
+    con.executemany("insert into _load_salvage values (?, ?, ?)", rejects)
+    _reject(
+        con, f.source_file, loaded_at, "select source_line, reason, body from _load_salvage", result
+    )
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where table_name = ? and temporary", [name]
+        ).fetchone()[0]
+    )
+
+
+def _log_load(con, result: FileResult, loaded_at: datetime) -> None:
+    con.execute(
+        """
+        insert into raw.currents_loads
+            (loaded_at, source_file, records, accepted, duplicates, rejected, blank_lines,
+             events, recovered)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            loaded_at,
+            result.source_file,
+            result.records,
+            result.accepted,
+            result.duplicates,
+            result.rejected_total,
+            result.blank_lines,
+            result.events,
+            result.recovered,
+        ],
+    )
+
+
+def _drop_reject_tables(con) -> None:
+    for name in ("_load_rejects", "_load_scans"):
+        con.execute(f"drop table if exists {name}")
+
+
+def load_files(
+    database: Path, files: list[InputFile], progress=None, duckdb_progress: bool = False
+) -> list[FileResult]:
+    """Load ``files`` into the warehouse at ``database``; one transaction per file."""
+    con = connect(database)
+    try:
+        if duckdb_progress:  # DuckDB draws its own bar for long queries on a terminal
+            con.execute("set enable_progress_bar = true")
+        ensure_raw_schema(con)
+        results = []
+        for f in files:
+            _drop_reject_tables(con)
+            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            try:
+                results.append(load_file(con, f, loaded_at))
+            except InputError as exc:
+                results.append(FileResult(f.source_file, error=str(exc)))
+            except (duckdb.Error, OSError) as exc:
+                # One file that cannot be read never stops the others; the run exits non-zero.
+                results.append(FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}"))
+            if progress is not None:
+                progress.update(f.path.stat().st_size)
+        return results
+    finally:
+        con.close()
