@@ -15,14 +15,8 @@ import yaml
 
 from braze_currents.config import PROJECT_ROOT
 
-CATALOG_PATH = (
-    PROJECT_ROOT
-    / "models"
-    / "staging"
-    / "braze_currents"
-    / "event_types"
-    / "_event_types__models.yml"
-)
+STAGING_DIR = PROJECT_ROOT / "models" / "staging" / "braze_currents"
+CATALOG_PATH = STAGING_DIR / "event_types" / "_event_types__models.yml"
 
 # Columns every event has, taken from the event envelope rather than from `properties`.
 ENVELOPE_COLUMNS = (

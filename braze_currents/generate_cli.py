@@ -64,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="users (default: sized so the events fill about --days days)",
     )
-    p.add_argument("--days", type=_positive, default=30, help="days simulated (default 30)")
+    p.add_argument(
+        "--days",
+        type=_positive,
+        default=30,
+        help="days simulated (default 30); more when --users is given and --events needs them",
+    )
     p.add_argument(
         "--start",
         type=date.fromisoformat,

@@ -212,7 +212,7 @@ parsed as (
     select
         *,
         case when not is_blank and json_valid(body) then
-            case when {is_events_column} then body::json else json_extract(body, '$.events') end
+            case when {is_events_column} then json(body) else json_extract(body, '$.events') end
         end as events
     from records
 ),

@@ -36,12 +36,30 @@ def _text(record: Record) -> str:
     return json.dumps(record.body, separators=(",", ":"))
 
 
+class _ClosingText(io.TextIOWrapper):
+    """Text over a GzipFile that also closes the file object the GzipFile writes to."""
+
+    def __init__(self, raw: gzip.GzipFile):
+        super().__init__(raw, encoding="utf-8", newline="")
+        self._target = raw.fileobj
+
+    def close(self) -> None:
+        super().close()
+        self._target.close()
+
+
 def _open(path: Path, gz: bool) -> IO[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     if gz:
-        # mtime=0 keeps the output byte-identical from run to run.
-        raw = gzip.GzipFile(filename=str(path), mode="wb", compresslevel=5, mtime=0)
-        return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        # No name and mtime=0 in the header: the same flags give the same bytes.
+        raw = gzip.GzipFile(
+            filename="",
+            fileobj=open(path, "wb"),  # noqa: SIM115 - closed by _ClosingText
+            mode="wb",
+            compresslevel=5,
+            mtime=0,
+        )
+        return _ClosingText(raw)
     return open(path, "w", encoding="utf-8", newline="")
 
 

@@ -1,0 +1,37 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
+with
+
+batches as (
+    {{ braze_currents__batches_to_process([
+        'batch_id', 'source_file', 'source_line', 'received_at', 'loaded_at', 'event_count',
+        'events'
+    ]) }}
+),
+
+checked as (
+    select
+        batch_id,
+        source_file,
+        source_line,
+        received_at,
+        loaded_at,
+        event_count,
+        from_json(events, '{{ braze_currents__key_spec() }}') as event_keys
+    from batches
+)
+
+select
+    batch_id,
+    source_file,
+    source_line,
+    received_at,
+    loaded_at,
+    event_count,
+    len(
+        list_filter(
+            event_keys,
+            lambda k: not {{ braze_currents__is_usable_event('k.id', 'k.event_type', 'k.time') }}
+        )
+    ) as invalid_event_count
+from checked

@@ -1,0 +1,337 @@
+"""scripts/load_currents.py: every format, every kind of bad input, nothing lost, idempotent."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_script
+
+from braze_currents.loader import classify, discover
+
+GOOD = {
+    "events": [
+        {
+            "id": "e-1",
+            "event_type": "users.behaviors.CustomEvent",
+            "time": 1790000000,
+            "user": {"user_id": "b1", "external_user_id": "u1"},
+            "properties": {"name": "opened_app"},
+        }
+    ]
+}
+
+
+def body(*ids: str, **extra) -> dict:
+    events = [dict(GOOD["events"][0], id=i, **extra) for i in ids]
+    return {"events": events}
+
+
+def line(obj) -> str:
+    return json.dumps(obj)
+
+
+def write(path: Path, text: str | bytes, gz: bool = False) -> Path:
+    data = text.encode() if isinstance(text, str) else text
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def counts(wh) -> tuple[int, int]:
+    return (
+        wh.scalar("select count(*) from raw.currents_batches"),
+        wh.scalar("select count(*) from raw.currents_rejected"),
+    )
+
+
+def rejects(wh) -> list[tuple]:
+    return wh.query(
+        "select parse_filename(source_file), source_line, reason, raw "
+        "from raw.currents_rejected order by source_file, source_line"
+    )
+
+
+# ---- formats ------------------------------------------------------------------------------------
+def test_every_format_lands_the_same_batches(tmp_path, empty_warehouse):
+    bodies = [body("a1"), body("a2", "a3"), body("a4")]
+    nd = "\n".join(map(line, bodies)) + "\n"
+    write(tmp_path / "x.ndjson", nd)
+    write(tmp_path / "x.jsonl.gz", nd, gz=True)
+    write(tmp_path / "x.json", json.dumps(bodies))
+    write(tmp_path / "single.json", json.dumps(bodies[0]))
+    csv_rows = "time,events\n" + "".join(
+        f'1790000000,"{json.dumps(b["events"]).replace(chr(34), chr(34) * 2)}"\n' for b in bodies
+    )
+    write(tmp_path / "x.csv", csv_rows)
+    tsv_rows = "events\ttime\n" + "".join(f"{json.dumps(b['events'])}\t\n" for b in bodies)
+    write(tmp_path / "x.tsv.gz", tsv_rows, gz=True)
+
+    proc = empty_warehouse.load(tmp_path)
+    assert "6 file(s)" in proc.stdout
+    # The same three bodies arrive in every file: three batches, the rest are duplicates.
+    assert counts(empty_warehouse) == (3, 0)
+    log = empty_warehouse.query(
+        "select parse_filename(source_file), records, accepted, duplicates, rejected "
+        "from raw.currents_loads order by 1"
+    )
+    assert sum(r[1] for r in log) == 3 + 3 + 3 + 1 + 3 + 3
+    assert all(r[1] == r[2] + r[3] + r[4] for r in log)
+    events = empty_warehouse.query(
+        "select source_line, events from raw.currents_batches order by source_line"
+    )
+    assert [json.loads(e) for _, e in events] == [b["events"] for b in bodies]
+
+
+def test_td_export_time_column_sets_received_at(tmp_path, empty_warehouse):
+    events = json.dumps(body("t1")["events"]).replace('"', '""')
+    write(tmp_path / "td.csv", f'time,events\n1790000000,"{events}"\n')
+    empty_warehouse.load(tmp_path / "td.csv")
+    received = empty_warehouse.scalar("select received_at::varchar from raw.currents_batches")
+    assert received == "2026-09-21 14:13:20"
+
+
+def test_unreadable_time_column_keeps_the_batch_and_says_so(tmp_path, empty_warehouse):
+    events = json.dumps(body("t2")["events"]).replace('"', '""')
+    write(tmp_path / "td.csv", f'time,events\nyesterday,"{events}"\n')
+    proc = empty_warehouse.load(tmp_path / "td.csv")
+    assert counts(empty_warehouse) == (1, 0)
+    assert "unreadable `time` column" in proc.stdout
+    assert empty_warehouse.scalar("select received_at = loaded_at from raw.currents_batches")
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+def test_bad_records_are_rejected_with_reason_and_line_next_to_good_ones(tmp_path, empty_warehouse):
+    lines = [
+        line(body("g1")),  # 1 good
+        "{not json",  # 2
+        line({"foo": 1}),  # 3 no events
+        line({"events": {"a": 1}}),  # 4 events not an array
+        line({"events": []}),  # 5 empty array: a valid, empty batch
+        "",  # 6 blank
+        "[1, 2]",  # 7 not an object
+        line({"events": "[]"}),  # 8 events is a string
+        line(body("g2")),  # 9 good
+    ]
+    write(tmp_path / "mixed.ndjson", "\n".join(lines) + "\n")
+    proc = empty_warehouse.load(tmp_path / "mixed.ndjson")
+    assert proc.returncode == 0
+    assert rejects(empty_warehouse) == [
+        ("mixed.ndjson", 2, "invalid JSON", "{not json"),
+        ("mixed.ndjson", 3, 'batch body has no "events" field', '{"foo": 1}'),
+        ("mixed.ndjson", 4, '"events" is not an array (got object)', '{"events": {"a": 1}}'),
+        ("mixed.ndjson", 7, "batch body is not a JSON object (got array)", "[1, 2]"),
+        ("mixed.ndjson", 8, '"events" is not an array (got string)', '{"events": "[]"}'),
+    ]
+    accepted = empty_warehouse.query(
+        "select source_line, event_count from raw.currents_batches order by 1"
+    )
+    assert accepted == [(1, 1), (5, 0), (9, 1)]
+    assert "1 blank line(s) skipped" in proc.stdout
+    # Every non-blank record is in exactly one of the two tables.
+    assert sum(counts(empty_warehouse)) == len([x for x in lines if x])
+
+
+def test_bad_events_inside_a_good_batch_are_accepted_for_staging(tmp_path, empty_warehouse):
+    events = [
+        {"event_type": "users.behaviors.CustomEvent", "time": 1},  # no id
+        {"id": "x", "time": 1},  # no type
+        {"id": "y", "event_type": "users.behaviors.CustomEvent", "time": "soon"},
+        {"id": "z", "event_type": "users.messages.carrierpigeon.Send", "time": 1},
+    ]
+    write(tmp_path / "b.ndjson", line({"events": events}) + "\n")
+    empty_warehouse.load(tmp_path / "b.ndjson")
+    assert counts(empty_warehouse) == (1, 0)
+    assert empty_warehouse.scalar("select event_count from raw.currents_batches") == 4
+
+
+def test_empty_file(tmp_path, empty_warehouse):
+    write(tmp_path / "empty.ndjson", "")
+    proc = empty_warehouse.load(tmp_path / "empty.ndjson")
+    assert proc.returncode == 0
+    assert counts(empty_warehouse) == (0, 0)
+    assert "0 records" in proc.stdout
+
+
+def test_truncated_gzip_keeps_the_complete_lines_and_rejects_the_broken_one(
+    tmp_path, empty_warehouse
+):
+    text = "\n".join(line(body(f"t{i}")) for i in range(50)) + "\n"
+    data = gzip.compress(text.encode())
+    write(tmp_path / "cut.ndjson.gz", data[: len(data) * 3 // 4])
+    proc = empty_warehouse.load(tmp_path / "cut.ndjson.gz")
+    assert proc.returncode == 0
+    accepted, rejected = counts(empty_warehouse)
+    assert rejected == 1
+    assert 0 < accepted < 50
+    (_name, where, reason, raw), *_ = rejects(empty_warehouse)
+    assert "truncated gzip stream" in reason
+    assert where == accepted + 1  # the line the stream broke in
+    assert text.splitlines()[where - 1].startswith(raw)  # the part that could be read
+
+
+def test_not_utf8_line_is_rejected_alone(tmp_path, empty_warehouse):
+    data = (
+        (line(body("u1")) + "\n").encode() + b"\xff\xfe oops\n" + (line(body("u2")) + "\n").encode()
+    )
+    write(tmp_path / "latin.ndjson", data)
+    empty_warehouse.load(tmp_path / "latin.ndjson")
+    assert counts(empty_warehouse) == (2, 1)
+    assert rejects(empty_warehouse) == [
+        ("latin.ndjson", 2, "not UTF-8 text (byte 1)", "\\xff\\xfe oops")
+    ]
+
+
+def test_csv_events_cell_that_is_not_json(tmp_path, empty_warehouse):
+    good = json.dumps(body("c1")["events"]).replace('"', '""')
+    write(
+        tmp_path / "td.csv",
+        f'time,events\n1790000000,"{good}"\n1790000000,not json\n1790000000,"{{""a"":1}}"\n',
+    )
+    empty_warehouse.load(tmp_path / "td.csv")
+    assert counts(empty_warehouse) == (1, 2)
+    assert [r[1:3] for r in rejects(empty_warehouse)] == [
+        (2, "invalid JSON"),
+        (3, "events column is not a JSON array (got object)"),
+    ]
+
+
+def test_csv_without_events_column_is_an_error_naming_the_file(tmp_path, empty_warehouse):
+    write(tmp_path / "other.csv", "a,b\n1,2\n")
+    write(tmp_path / "ok.ndjson", line(body("k1")) + "\n")
+    proc = empty_warehouse.load(tmp_path / "other.csv", tmp_path / "ok.ndjson", check=False)
+    assert proc.returncode == 1
+    assert "other.csv" in proc.stderr and "no 'events' column" in proc.stderr
+    assert counts(empty_warehouse) == (1, 0)  # the good file beside it still landed
+
+
+def test_invalid_json_document(tmp_path, empty_warehouse):
+    write(tmp_path / "broken.json", '{"events": [{"id": "j"}')
+    empty_warehouse.load(tmp_path / "broken.json")
+    (name, where, reason, raw), = rejects(empty_warehouse)  # fmt: skip
+    assert (name, where, raw) == ("broken.json", 1, '{"events": [{"id": "j"}')
+    assert reason.startswith("invalid JSON")
+
+
+def test_json_array_with_bad_elements(tmp_path, empty_warehouse):
+    write(tmp_path / "arr.json", json.dumps([body("j1"), 3, {"x": 1}]))
+    empty_warehouse.load(tmp_path / "arr.json")
+    assert counts(empty_warehouse) == (1, 2)
+    assert [r[1:3] for r in rejects(empty_warehouse)] == [
+        (2, "batch body is not a JSON object (got number)"),
+        (3, 'batch body has no "events" field'),
+    ]
+
+
+# ---- idempotence and duplicates ---------------------------------------------------------------
+def test_loading_the_same_input_twice_adds_nothing(tmp_path, empty_warehouse):
+    write(tmp_path / "a.ndjson", line(body("i1")) + "\nnot json\n" + line(body("i2")) + "\n")
+    empty_warehouse.load(tmp_path / "a.ndjson")
+    first = counts(empty_warehouse)
+    proc = empty_warehouse.load(tmp_path / "a.ndjson")
+    assert counts(empty_warehouse) == first == (2, 1)
+    assert "2 already loaded" in proc.stdout
+
+
+def test_the_same_batch_in_two_files_lands_once_and_is_counted(tmp_path, empty_warehouse):
+    write(tmp_path / "a.ndjson", line(body("d1")) + "\n")
+    write(tmp_path / "b.ndjson", line(body("d1")) + "\n" + line(body("d1")) + "\n")
+    empty_warehouse.load(tmp_path / "a.ndjson", tmp_path / "b.ndjson")
+    assert counts(empty_warehouse) == (1, 0)
+    assert empty_warehouse.query(
+        "select parse_filename(source_file), records, accepted, duplicates "
+        "from raw.currents_loads order by 1"
+    ) == [("a.ndjson", 1, 1, 0), ("b.ndjson", 2, 0, 2)]
+
+
+def test_same_event_in_two_batches_lands_in_both(tmp_path, empty_warehouse):
+    """Deduplicating events is staging's job; the loader keeps both batches."""
+    write(tmp_path / "a.ndjson", line(body("e1")) + "\n" + line(body("e1", "e2")) + "\n")
+    empty_warehouse.load(tmp_path / "a.ndjson")
+    assert counts(empty_warehouse) == (2, 0)
+
+
+def test_generated_faulty_input_is_fully_accounted_for(faulty_inputs, empty_warehouse):
+    path, stats = faulty_inputs
+    empty_warehouse.load(path)
+    batches, rejected = counts(empty_warehouse)
+    malformed = sum(stats["malformed_records"].values())
+    assert rejected == malformed > 0
+    # Redelivered whole batches are duplicates of a batch already landed.
+    assert batches == stats["batches"] - stats["redelivered_batches"]
+    assert batches + rejected + stats["redelivered_batches"] == stats["records"]
+
+
+# ---- inputs and errors ------------------------------------------------------------------------
+def test_directories_and_globs_are_expanded(tmp_path, empty_warehouse):
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    write(tmp_path / "d" / "a.ndjson", line(body("g1")) + "\n")
+    write(tmp_path / "d" / "sub" / "b.ndjson.gz", line(body("g2")) + "\n", gz=True)
+    write(tmp_path / "d" / "notes.txt", "ignore me")
+    write(tmp_path / "c.ndjson", line(body("g3")) + "\n")
+    proc = empty_warehouse.load(tmp_path / "d", str(tmp_path / "c.*"))
+    assert counts(empty_warehouse) == (3, 0)
+    assert "notes.txt" in proc.stderr  # skipped, and said so
+
+
+def test_missing_input_exits_non_zero_and_loads_the_rest(tmp_path, empty_warehouse):
+    write(tmp_path / "a.ndjson", line(body("m1")) + "\n")
+    proc = empty_warehouse.load(tmp_path / "a.ndjson", tmp_path / "missing.ndjson", check=False)
+    assert proc.returncode == 1
+    assert "missing.ndjson" in proc.stderr
+    assert counts(empty_warehouse) == (1, 0)
+
+
+def test_unknown_extension_given_explicitly_is_an_error(tmp_path, empty_warehouse):
+    write(tmp_path / "a.xml", "<events/>")
+    proc = empty_warehouse.load(tmp_path / "a.xml", check=False)
+    assert proc.returncode == 1
+    assert "unknown input format" in proc.stderr
+
+
+def test_unwritable_database_exits_non_zero(tmp_path, empty_warehouse):
+    write(tmp_path / "a.ndjson", line(body("w1")) + "\n")
+    (tmp_path / "db_is_a_dir.duckdb").mkdir()
+    proc = run_script(
+        "load_currents.py", "--database", str(tmp_path / "db_is_a_dir.duckdb"),
+        str(tmp_path / "a.ndjson"), check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "cannot" in proc.stderr
+
+
+def test_database_path_comes_from_the_environment(tmp_path):
+    write(tmp_path / "a.ndjson", line(body("v1")) + "\n")
+    db = tmp_path / "from_env" / "w.duckdb"
+    run_script(
+        "load_currents.py", str(tmp_path / "a.ndjson"), env={"CURRENTS_DUCKDB_PATH": str(db)}
+    )
+    assert db.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.ndjson", ("ndjson", False)),
+        ("a.JSONL.gz", ("ndjson", True)),
+        ("a.json", ("json", False)),
+        ("a.csv.gz", ("csv", True)),
+        ("a.tsv", ("tsv", False)),
+        ("a.txt", None),
+        ("a.gz", None),
+        ("ndjson", None),
+    ],
+)
+def test_classify(name, expected):
+    assert classify(Path(name)) == expected
+
+
+def test_discover_deduplicates_and_reports(tmp_path):
+    write(tmp_path / "a.ndjson", "")
+    files, errors, skipped = discover(
+        [str(tmp_path / "a.ndjson"), str(tmp_path / "*.ndjson"), str(tmp_path / "nope*")]
+    )
+    assert [f.path.name for f in files] == ["a.ndjson"]
+    assert errors == [f"{tmp_path / 'nope*'}: no such file, directory or matching glob"]
+    assert skipped == []
