@@ -59,14 +59,14 @@ first_copies as (
     select *
     from usable
     {%- if is_incremental() %}
-        -- Copies of an event share its id and time; matching on both lets DuckDB skip the
-        -- row groups of the target outside the new events' time range.
-        anti join {{ this }} as existing
-            on usable.event_id = existing.event_id and usable.event_at = existing.event_at
+    -- Copies of an event share its id and time; matching on both lets DuckDB skip the
+    -- row groups of the target outside the new events' time range.
+    anti join {{ this }} as existing
+        on usable.event_id = existing.event_id and usable.event_at = existing.event_at
     {%- endif %}
     qualify row_number() over (
-        partition by event_id order by loaded_at, source_line, batch_id, event_index
-    ) = 1
+            partition by event_id order by loaded_at, source_line, batch_id, event_index
+        ) = 1
 )
 
 select

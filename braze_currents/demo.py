@@ -1,0 +1,114 @@
+"""``make demo``: the main job end to end on generated data, printing what it did.
+
+Generate two weeks of Currents traffic (as a Custom HTTP receiver and a Treasure Data export
+would store it), load it, build the warehouse with dbt, and report. Running it again is safe:
+the same files are generated, the loader adds nothing, dbt builds incrementally.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from braze_currents.config import PROJECT_ROOT, duckdb_path
+from braze_currents.generate_cli import main as generate_main
+from braze_currents.load_cli import main as load_main
+
+DEMO_INPUTS = PROJECT_ROOT / "warehouse" / "demo-inputs"
+
+
+def step(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.monotonic()
+
+
+def done(started: float) -> None:
+    print(f"   ({time.monotonic() - started:.1f}s)", flush=True)
+
+
+def generate_inputs() -> list[Path]:
+    """Two files of the same two weeks: most batches as NDJSON from a Custom HTTP receiver,
+    the rest as a Treasure Data table export (CSV), with the faults real data has."""
+    common = ["--users", "800", "--days", "14", "--events", "0", "--quiet",
+              "--duplicate-rate", "0.02", "--batch-redelivery-rate", "0.01",
+              "--bad-event-rate", "0.002", "--unknown-type-rate", "0.002",
+              "--drift-rate", "0.002"]  # fmt: skip
+    ndjson = DEMO_INPUTS / "receiver" / "currents-2026-10.ndjson.gz"
+    csv = DEMO_INPUTS / "treasure-data" / "currents_export.csv.gz"
+    if not ndjson.exists():
+        generate_main(["-o", str(ndjson), "--seed", "1", "--malformed-rate", "0.003", *common])
+    if not csv.exists():
+        generate_main(["-o", str(csv), "--seed", "2", "--start", "2026-10-15",
+                       "--days", "1", "--users", "300", "--events", "0", "--quiet"])  # fmt: skip
+    return [ndjson, csv]
+
+
+def run_dbt(*args: str) -> None:
+    dbt = Path(sys.executable).parent / "dbt"
+    proc = subprocess.run([str(dbt), *args], cwd=PROJECT_ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(args)} failed (exit {proc.returncode})")
+
+
+def report(database: Path) -> None:
+    con = duckdb.connect(str(database), read_only=True)
+    q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+    batches, events = q("select count(*), sum(event_count) from raw.currents_batches")[0]
+    rejected = q("select count(*) from raw.currents_rejected")[0][0]
+    stream = q("select count(*) from staging.stg_braze_currents__events")[0][0]
+    invalid = q("select count(*) from staging.stg_braze_currents__invalid_events")[0][0]
+    types = q("select count(distinct event_type) from staging.stg_braze_currents__events")[0][0]
+    print(
+        f"   landed    {batches:,} batches holding {events:,} events; {rejected:,} records rejected"
+    )
+    print(f"   staged    {stream:,} distinct events of {types} types; {invalid:,} unusable kept")
+    print(f"   duplicates removed: {events - stream - invalid:,} re-delivered copies")
+    print("\n   events per type (top 8):")
+    for event_type, n in q(
+        "select event_type, count(*) from staging.stg_braze_currents__events "
+        "group by 1 order by 2 desc limit 8"
+    ):
+        print(f"     {n:>9,}  {event_type}")
+    con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    database = duckdb_path()
+    os.environ.setdefault("CURRENTS_DUCKDB_PATH", str(database))
+    total = time.monotonic()
+    print(f"Braze Currents warehouse demo -> {database}")
+
+    t = step("1. generate two weeks of Currents traffic for 800 users (seeded)")
+    inputs = generate_inputs()
+    for p in inputs:
+        print(f"   {p.relative_to(PROJECT_ROOT)}  ({p.stat().st_size / 1e6:.1f} MB)")
+    done(t)
+
+    t = step(
+        "2. load it: scripts/load_currents.py "
+        + " ".join(str(p.parent.relative_to(PROJECT_ROOT)) for p in inputs)
+    )
+    code = load_main([str(p) for p in inputs])
+    if code != 0:
+        return code
+    done(t)
+
+    t = step("3. build the warehouse: dbt build")
+    run_dbt("build")
+    done(t)
+
+    t = step("4. what is in it")
+    report(database)
+    done(t)
+
+    print(f"\nDone in {time.monotonic() - total:.0f}s. Query it:")
+    print(
+        f"   .venv/bin/python -c \"import duckdb; duckdb.connect('{database}')"
+        ".sql('select * from staging.stg_braze_currents__email_opens limit 5').show()\""
+    )
+    return 0
