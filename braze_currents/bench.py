@@ -1,0 +1,311 @@
+"""``make bench``: how long a day of Currents takes to land and build, how far it scales, and
+how fast it goes to Braze, each next to the least work any design must do.
+
+Every step runs as its own process, timed, with its peak memory (max RSS) read from the
+kernel when it exits. Results are printed as a table and written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from braze_currents.config import PROJECT_ROOT
+from braze_currents.warehouse import SETTINGS
+
+BIN = Path(sys.executable).parent
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_mb: float
+
+
+@dataclass
+class PipelineResult:
+    events: int
+    input_mb: float
+    floor: Measure
+    load: Measure
+    build: Measure
+    rows_floor: int = 0
+    rows_stream: int = 0
+
+    @property
+    def ratio(self) -> float:
+        return (self.load.seconds + self.build.seconds) / self.floor.seconds
+
+
+@dataclass
+class Report:
+    machine: dict = field(default_factory=dict)
+    pipeline: list = field(default_factory=list)
+    incremental: dict = field(default_factory=dict)
+    export: dict = field(default_factory=dict)
+
+
+def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) -> Measure:
+    """Run ``cmd``; its wall seconds and peak resident memory (MB) from ``wait4``."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+        text=True,
+    )
+    output = proc.stdout.read() if quiet else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{output[-4000:]}")
+    return Measure(seconds=seconds, peak_mb=usage.ru_maxrss / 1024)
+
+
+def duckdb_settings_sql() -> str:
+    """The DuckDB settings the project's own connections use, for the floor too."""
+    return "; ".join(
+        f"set {name} = '{os.environ.get(env, default)}'"
+        for name, (env, default) in SETTINGS.items()
+    )
+
+
+FLOOR_SCRIPT = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute(sys.argv[2])
+files = sys.argv[3:]
+con.execute(
+    "create table events as "
+    "select unnest(json_extract(line, '$.events[*]')) as event "
+    "from read_csv(?, columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', "
+    "header = false, auto_detect = false, max_line_size = 67108864)",
+    [files],
+)
+print(con.execute("select count(*) from events").fetchone()[0])
+"""
+
+
+def floor(inputs: list[Path], workdir: Path) -> tuple[Measure, int]:
+    """DuckDB alone: read the same NDJSON as text and unnest it into one event table, in one
+    query, with the project's DuckDB settings."""
+    db = workdir / "floor.duckdb"
+    _remove_db(db)
+    cmd = [sys.executable, "-c", FLOOR_SCRIPT, str(db), duckdb_settings_sql(), *map(str, inputs)]
+    m = run_measured(cmd)
+    import duckdb
+
+    rows = duckdb.connect(str(db), read_only=True).execute("select count(*) from events").fetchone()
+    _remove_db(db)
+    return m, rows[0]
+
+
+def _remove_db(db: Path) -> None:
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def generate(events: int, out: Path, seed: int, start: str, files: int = 1) -> list[Path]:
+    """Clean generated events (no faults, no duplicates), cached across runs."""
+    target = out / f"events-{events}-seed{seed}-{start}"
+    marker = target / "done.json"
+    if not marker.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        print(f"   generating {events:,} events into {target} (cached for later runs)", flush=True)
+        args = ["--events", str(events), "--seed", str(seed), "--start", start,
+                "--duplicate-rate", "0", "--quiet"]  # fmt: skip
+        if files > 1:
+            args += ["-o", str(target), "--files", str(files), "--format", "ndjson"]
+        else:
+            args += ["-o", str(target / "events.ndjson")]
+        subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "generate_currents.py"), *args],
+            check=True,
+            cwd=PROJECT_ROOT,
+        )
+        marker.write_text(json.dumps({"events": events}))
+    return sorted(target.glob("*.ndjson"))
+
+
+def dbt(args: list[str], env: dict) -> Measure:
+    return run_measured([str(BIN / "dbt"), *args], env=env)
+
+
+def pipeline(events: int, workdir: Path, files: int) -> PipelineResult:
+    inputs = generate(events, workdir / "inputs", seed=1, start="2026-10-01", files=files)
+    size_mb = sum(p.stat().st_size for p in inputs) / 1e6
+    print(f"   floor: DuckDB reads {size_mb:,.0f} MB of NDJSON and unnests it", flush=True)
+    floor_m, floor_rows = floor(inputs, workdir)
+    db = workdir / f"pipeline-{events}.duckdb"
+    _remove_db(db)
+    env = {"CURRENTS_DUCKDB_PATH": str(db), "DBT_TARGET_PATH": str(workdir / "target")}
+    print("   project: load", flush=True)
+    load_m = run_measured(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "load_currents.py"), "--quiet",
+         *map(str, inputs)],
+        env=env,
+    )  # fmt: skip
+    print("   project: dbt build", flush=True)
+    build_m = dbt(["build"], env)
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    stream = con.execute("select count(*) from staging.stg_braze_currents__events").fetchone()[0]
+    con.close()
+    return PipelineResult(events, size_mb, floor_m, load_m, build_m, floor_rows, stream)
+
+
+def incremental(events: int, workdir: Path) -> dict:
+    """A warehouse of ``events`` plus one more day of 1 %: incremental against full build."""
+    base = workdir / f"pipeline-{events}.duckdb"
+    if not base.exists():
+        raise RuntimeError(f"run the pipeline benchmark at {events} events first")
+    db = workdir / "incremental.duckdb"
+    _remove_db(db)
+    shutil.copy(base, db)
+    env = {"CURRENTS_DUCKDB_PATH": str(db), "DBT_TARGET_PATH": str(workdir / "target")}
+    extra = generate(events // 100, workdir / "inputs", seed=2, start="2026-11-01")
+    load_m = run_measured(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "load_currents.py"), "--quiet",
+         *map(str, extra)],
+        env=env,
+    )  # fmt: skip
+    inc_m = dbt(["build"], env)
+    full_m = dbt(["build", "--full-refresh"], env)
+    _remove_db(db)
+    return {
+        "base_events": events,
+        "added_events": events // 100,
+        "load_seconds": load_m.seconds,
+        "incremental_build_seconds": inc_m.seconds,
+        "full_build_seconds": full_m.seconds,
+        "incremental_share": inc_m.seconds / full_m.seconds,
+    }
+
+
+def machine() -> dict:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import duckdb
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def render(report: Report) -> str:
+    m = report.machine
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; "
+        f"Python {m['python']}, DuckDB {m['duckdb']}; {m['when']}",
+        "",
+        "Pipeline (clean generated events; floor = DuckDB alone reading the NDJSON as text and "
+        "unnesting it into one table in one query)",
+        f"{'events':>11} {'NDJSON MB':>10} {'floor s':>8} {'load s':>7} {'build s':>8} "
+        f"{'load+build':>10} {'x floor':>8} {'peak MB floor/load/build':>26}",
+    ]
+    for p in report.pipeline:
+        r = PipelineResult(**{**p, "floor": Measure(**p["floor"]), "load": Measure(**p["load"]),
+                              "build": Measure(**p["build"])})  # fmt: skip
+        lines.append(
+            f"{r.events:>11,} {r.input_mb:>10,.0f} {r.floor.seconds:>8.1f} {r.load.seconds:>7.1f} "
+            f"{r.build.seconds:>8.1f} {r.load.seconds + r.build.seconds:>10.1f} {r.ratio:>8.2f} "
+            f"{r.floor.peak_mb:>8,.0f} /{r.load.peak_mb:>6,.0f} /{r.build.peak_mb:>6,.0f}"
+        )
+    if report.incremental:
+        i = report.incremental
+        lines += [
+            "",
+            f"Incremental: {i['base_events']:,} events + one day of {i['added_events']:,}: "
+            f"incremental dbt build {i['incremental_build_seconds']:.1f}s, full build "
+            f"{i['full_build_seconds']:.1f}s -> {100 * i['incremental_share']:.0f}% "
+            f"(load of the day {i['load_seconds']:.1f}s)",
+        ]
+    if report.export:
+        lines += ["", "Export (scripts/export_to_braze.py against the local emulator)"]
+        lines += report.export.get("table", [])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--sizes",
+        default="100000,1000000",
+        help="event counts of the pipeline benchmark (default 100000,1000000)",
+    )
+    p.add_argument(
+        "--with-10m",
+        action="store_true",
+        help="also run 10 M events (generates ~7 GB once; takes a while)",
+    )
+    p.add_argument("--skip-export", action="store_true", help="no export benchmark")
+    p.add_argument("--skip-incremental", action="store_true", help="no incremental benchmark")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=PROJECT_ROOT / "bench" / "work",
+        help="where inputs (cached) and scratch warehouses go (default bench/work)",
+    )
+    p.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.with_10m:
+        sizes.append(10_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    report = Report(machine=machine())
+    # dbt parses the project once; builds below use partial parsing, as a user's would.
+    dbt(["parse"], {"DBT_TARGET_PATH": str(args.workdir / "target"),
+                    "CURRENTS_DUCKDB_PATH": str(args.workdir / "parse.duckdb")})  # fmt: skip
+    for n in sizes:
+        print(f"== pipeline, {n:,} events", flush=True)
+        files = 10 if n >= 5_000_000 else 1
+        result = pipeline(n, args.workdir, files)
+        report.pipeline.append({**asdict(result), "ratio": result.ratio})
+    if not args.skip_incremental:
+        base = 1_000_000 if 1_000_000 in sizes else sizes[-1]
+        print(f"== incremental, {base:,} events + 1 %", flush=True)
+        report.incremental = incremental(base, args.workdir)
+    if not args.skip_export:
+        print("== export", flush=True)
+        report.export = export_bench()
+    text = render(report)
+    print("\n" + text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({**asdict(report), "table": text}, indent=2) + "\n")
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+def export_bench() -> dict:
+    """Exporter throughput next to a bare request loop (see braze_currents.exporter.bench)."""
+    try:
+        from braze_currents.exporter import bench as export
+    except ImportError:
+        return {"table": ["   (the exporter is not part of this checkout)"]}
+    return export.run_for_report()
