@@ -1,0 +1,90 @@
+"""Items (one prepared row each) into request bodies sized to Braze's limits. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+
+class Item(NamedTuple):
+    """One valid row, ready to send. A plain tuple, so the spool can store it with marshal."""
+
+    row: int  # position of the row in the model's stream, 1-based
+    key: str  # human key for the report (the identifier)
+    row_hash: str  # ledger identity of the row ...
+    occurrence: int  # ... and which copy of identical rows it is
+    kind: str  # request array the element goes into
+    body: bytes  # the element as JSON
+    user_key: str | None  # user_attributes: the user, for the attribute ledger
+    state: str | None  # user_attributes: attribute values to record once acknowledged
+    data_points: int  # billed data points the element carries
+
+
+def envelope(kind: str, bodies: Iterable[bytes]) -> bytes:
+    """The request body ``{"<kind>":[...]}`` around elements that are already JSON."""
+    return b'{"' + kind.encode() + b'":[' + b",".join(bodies) + b"]}"
+
+
+def envelope_size(kind: str, sizes: int, count: int) -> int:
+    return len(kind) + 7 + sizes + max(0, count - 1)
+
+
+class Batch(NamedTuple):
+    kind: str
+    items: list[Item]
+
+    def body(self) -> bytes:
+        return envelope(self.kind, (item.body for item in self.items))
+
+    def halves(self) -> tuple[Batch, Batch]:
+        middle = len(self.items) // 2
+        return Batch(self.kind, self.items[:middle]), Batch(self.kind, self.items[middle:])
+
+
+def max_element_bytes(kind: str, max_request_bytes: int) -> int:
+    """The largest element that fits in a request alone."""
+    return max_request_bytes - envelope_size(kind, 0, 1)
+
+
+class Batcher:
+    """Fills one batch per request array (``/users/delete`` takes one identifier kind per
+    request), closing a batch at ``max_objects`` elements or before ``max_bytes`` of body."""
+
+    def __init__(self, max_objects: int, max_bytes: int) -> None:
+        if max_objects < 1:
+            raise ValueError("max_objects must be at least 1")
+        self.max_objects = max_objects
+        self.max_bytes = max_bytes
+        self._items: dict[str, list[Item]] = {}
+        self._sizes: dict[str, int] = {}
+
+    def add(self, item: Item) -> list[Batch]:
+        """Adds an item; returns the batches it closed (usually none, at most two)."""
+        kind = item.kind
+        items = self._items.setdefault(kind, [])
+        size = self._sizes.get(kind, 0)
+        closed = []
+        if items and envelope_size(kind, size + len(item.body), len(items) + 1) > self.max_bytes:
+            closed.append(Batch(kind, items))
+            items = self._items[kind] = []
+            size = 0
+        items.append(item)
+        self._sizes[kind] = size + len(item.body)
+        if len(items) >= self.max_objects:
+            closed.append(Batch(kind, items))
+            self._items[kind] = []
+            self._sizes[kind] = 0
+        return closed
+
+    def flush(self) -> list[Batch]:
+        out = [Batch(kind, items) for kind, items in self._items.items() if items]
+        self._items, self._sizes = {}, {}
+        return out
+
+
+def batches(items: Iterable[Item], max_objects: int, max_bytes: int) -> Iterator[Batch]:
+    """All batches of ``items``, in order of closing."""
+    batcher = Batcher(max_objects, max_bytes)
+    for item in items:
+        yield from batcher.add(item)
+    yield from batcher.flush()

@@ -1,0 +1,379 @@
+"""One export run, from the model to the report.
+
+Without ``--skip-on-invalid-records`` the run has two passes: the first reads the model once,
+validating and serialising every row into a spool file (no request is sent while any row may
+still be invalid); the second sends the spool. With the flag, rows are read, prepared and sent
+in one pipelined pass. Either way at most one chunk of rows and ``2 x concurrency`` batches are
+in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import marshal
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+from braze_currents.exporter import ledger as ledger_mod
+from braze_currents.exporter.batching import Batch, Item, batches
+from braze_currents.exporter.client import BrazeClient
+from braze_currents.exporter.modes import RateGroup, target_for
+from braze_currents.exporter.payload import ObjectShaper, plan_columns
+from braze_currents.exporter.prepare import Invalid, Preparer, Unchanged
+from braze_currents.exporter.progress import Progress, choose_style
+from braze_currents.exporter.ratelimit import RateLimiter
+from braze_currents.exporter.report import Tally
+from braze_currents.exporter.sender import SendContext, Sender
+from braze_currents.exporter.settings import ConfigError, Settings
+from braze_currents.exporter.source import (
+    LedgerJoin,
+    count_rows,
+    describe,
+    locate,
+    resolve_model,
+    stream_query,
+    stream_rows,
+)
+from braze_currents.exporter.validation import checker_for
+
+log = logging.getLogger("braze_currents.exporter")
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_UNDELIVERED = 0, 1, 2, 3
+
+
+@dataclass
+class ExportResult:
+    exit_code: int
+    report: dict[str, object]  # the report without the rejects list
+
+
+class Spool:
+    """Prepared items on disk between the validation pass and the sending pass."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self._file: BinaryIO = tempfile.TemporaryFile(prefix="braze-spool-", dir=directory)  # noqa: SIM115
+        self.count = 0
+
+    def write(self, item: Item) -> None:
+        marshal.dump(tuple(item), self._file)
+        self.count += 1
+
+    def __iter__(self) -> Iterator[Item]:
+        self._file.flush()
+        self._file.seek(0)
+        load, make = marshal.load, Item._make
+        for _ in range(self.count):
+            yield make(load(self._file))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class DryRunWriter:
+    """Writes each request a dry run builds as one NDJSON line: method, path, rows, body."""
+
+    def __init__(self, path: Path, endpoint_path: str, tally: Tally) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._tmp = path.with_name(path.name + ".tmp")
+        self._file = open(self._tmp, "wb")  # noqa: SIM115
+        self._prefix = b'{"method":"POST","path":"' + endpoint_path.encode() + b'","rows":['
+        self._tally = tally
+
+    def write(self, batch: Batch) -> None:
+        rows = b",".join(str(i.row).encode() for i in batch.items)
+        self._file.write(self._prefix + rows + b'],"body":' + batch.body() + b"}\n")
+        self._tally.add("dry_run_requests")
+        self._tally.add("would_send", len(batch.items))
+        self._tally.add("data_points_sent", sum(i.data_points for i in batch.items))
+
+    def finish(self) -> None:
+        self._file.close()
+        self._tmp.replace(self.path)
+
+    def abandon(self) -> None:
+        self._file.close()
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+
+class Export:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.tally = Tally(settings.spool_dir)
+        self.run_id = uuid.uuid4().hex
+        self.target = target_for(settings.mode, settings.record_type)
+        self.streamed: int | None = None  # rows the stream query returned, once it is read whole
+        self.stop_reason = ""
+        self.header: dict[str, object] = {
+            "run_id": self.run_id,
+            "model": settings.model,
+            "mode": settings.mode.value,
+            "track_record_type": settings.record_type.value if settings.record_type else None,
+            "endpoint_path": self.target.path,
+            "dry_run": settings.dry_run,
+            "delta": settings.delta,
+            "skip_on_invalid_records": settings.skip_invalid,
+        }
+
+    # set-up -----------------------------------------------------------------------------------
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        path = self.s.database
+        if not path.exists():
+            raise ConfigError(
+                f"no DuckDB warehouse at {path} (set --database or CURRENTS_DUCKDB_PATH)"
+            )
+        try:
+            return duckdb.connect(str(path), read_only=self.s.dry_run)
+        except duckdb.Error as exc:
+            raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
+
+    def run(self) -> ExportResult:
+        started = time.monotonic()
+        started_at = dt.datetime.now(dt.UTC)
+        relation = resolve_model(self.s.model, self.s.target_path)
+        con = self._connect()
+        exit_code = EXIT_ERROR
+        try:
+            relation = locate(con, relation)
+            self.header["relation"] = str(relation)
+            columns = describe(con, relation)
+            names = [c for c, _ in columns]
+            for flag, wanted in (
+                ("--pre-formatted-fields", self.s.pre_formatted),
+                ("--key-columns", self.s.key_columns),
+            ):
+                missing = sorted(set(wanted) - set(names))
+                if missing:
+                    raise ConfigError(f"{flag}: no such column(s) in {relation}: {missing}")
+            plans = plan_columns(columns, self.s.pre_formatted)
+            shaper = ObjectShaper(
+                self.s.mode,
+                self.s.record_type,
+                names,
+                self.target.array_key,
+                self.s.delete_prioritization,
+            )
+            if shaper.ignored_columns:
+                log.warning(
+                    "%s uses only its identifier columns; ignoring column(s) %s",
+                    self.s.mode.value,
+                    ", ".join(shaper.ignored_columns),
+                )
+            key = ledger_mod.export_key(self.s.model, self.s.label, self.s.endpoint)
+            if not self.s.dry_run:
+                ledger_mod.ensure_schema(con)
+                ledger_mod.record_run_start(
+                    con, self.run_id, key, self.s.model, str(relation), self.s.label
+                )
+            have_ledger = ledger_mod.ledger_exists(con) and not self.s.ignore_ledger
+            join = LedgerJoin(
+                deliveries=ledger_mod.DELIVERIES if have_ledger and not self.s.delta else None,
+                attribute_state=(
+                    ledger_mod.ATTRIBUTE_STATE
+                    if have_ledger and self.s.is_user_attributes
+                    else None
+                ),
+            )
+            total = count_rows(con, relation)
+            self.tally.add("rows", total)
+            sql = stream_query(relation, plans, self.s.key_columns, self.s.is_user_attributes, join)
+            preparer = Preparer(
+                plans,
+                shaper,
+                checker_for(self.s.mode, self.s.record_type),
+                self.s.batch.max_request_bytes,
+                track_state=self.s.is_user_attributes,
+                delta=self.s.delta,
+            )
+            params = join.params(key)
+            rows = self._prepared(con, sql, params, preparer)
+            exit_code = self._deliver(con, key, rows, total)
+            if self.streamed is None and join.deliveries:  # stopped early: count the rest
+                self.streamed = _count_query(con, sql, params)
+            already = total - (self.streamed if self.streamed is not None else total)
+            self.tally.add("already_delivered", already)
+            accounted = sum(v for k, v in self.tally.summary().items() if k in _BUCKETS_NO_REST)
+            self.tally.add("not_sent", max(0, total - accounted))
+            summary = self.tally.summary()
+            self.header.update(
+                {
+                    "status": {EXIT_OK: "ok", EXIT_INVALID: "invalid_rows"}.get(
+                        exit_code, "incomplete"
+                    ),
+                    "exit_code": exit_code,
+                    "stopped_reason": self.stop_reason or None,
+                    "started_at": started_at.isoformat(),
+                    "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            )
+            if not self.s.dry_run:
+                with contextlib.suppress(duckdb.Error):
+                    ledger_mod.record_run_end(
+                        con, self.run_id, exit_code, {**self.header, **summary}
+                    )
+            if self.s.report_path:
+                self.tally.write(self.s.report_path, self.header)
+            return ExportResult(exit_code, {**self.header, **summary})
+        finally:
+            con.close()
+            self.tally.close()
+
+    # passes -----------------------------------------------------------------------------------
+
+    def _prepared(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
+    ) -> Iterator[Item]:
+        """The valid rows to send. Invalid and unchanged rows are counted here."""
+        tally, prepare = self.tally, preparer.prepare
+        invalid_status = "skipped_invalid" if self.s.skip_invalid else "invalid"
+        row = 0
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            for values in chunk:
+                row += 1
+                out = prepare(values, row)
+                if type(out) is Item:
+                    yield out
+                elif type(out) is Unchanged:
+                    tally.add("unchanged")
+                    tally.add("data_points_saved_by_delta", out.saved)
+                else:
+                    assert isinstance(out, Invalid)
+                    tally.reject(invalid_status, out.row, out.key, out.reason)
+        self.streamed = row
+
+    def _progress(self, label: str, total: int | None) -> Progress:
+        return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
+
+    def _deliver(
+        self, con: duckdb.DuckDBPyConnection, key: str, rows: Iterator[Item], total: int
+    ) -> int:
+        items: Iterable[Item] = rows
+        spool = None
+        try:
+            if not self.s.skip_invalid:  # every row validated before the first request
+                spool = Spool(self.s.spool_dir)
+                check = self._progress("validating", total)
+                for item in rows:
+                    spool.write(item)
+                    check.advance(1)
+                check.close()
+                invalid = self.tally.counts["invalid"]
+                if invalid:
+                    self.stop_reason = (
+                        f"{invalid} invalid row(s); nothing was sent "
+                        "(fix them, or pass --skip-on-invalid-records to skip them)"
+                    )
+                    log.error("%s", self.stop_reason)
+                    return EXIT_INVALID
+                items = spool
+            limit = self.s.batch.track_objects
+            if self.target.rate_group is RateGroup.USERS:
+                limit = {
+                    "/users/alias/new": self.s.batch.new_alias,
+                    "/users/identify": self.s.batch.identify,
+                }.get(self.target.path, self.s.batch.delete)
+            to_send = batches(items, limit, self.s.batch.max_request_bytes)
+            if self.s.dry_run:
+                return self._dry_run(to_send)
+            return self._send(con, key, to_send, spool.count if spool else total)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def _dry_run(self, to_send: Iterator[Batch]) -> int:
+        path = self.s.dry_run_output
+        assert path is not None
+        writer = DryRunWriter(path, self.target.path, self.tally)
+        try:
+            for batch in to_send:
+                writer.write(batch)
+        except BaseException:
+            writer.abandon()
+            raise
+        writer.finish()
+        self.header["dry_run_output"] = str(path)
+        log.info("dry run: requests written to %s", path)
+        return EXIT_OK
+
+    def _send(
+        self, con: duckdb.DuckDBPyConnection, key: str, to_send: Iterator[Batch], expected: int
+    ) -> int:
+        s = self.s
+        assert s.endpoint and s.api_key
+        if self.target.rate_group is RateGroup.TRACK:
+            requests, window = s.rate.track_requests, s.rate.track_window
+        else:
+            requests, window = s.rate.users_requests, s.rate.users_window
+        limiter = RateLimiter(requests, window, s.rate.headroom)
+        concurrency = s.concurrency_for(limiter.rate)
+        self.header["concurrency"] = concurrency
+        client = BrazeClient(s.endpoint, s.api_key, s.http)
+        progress = self._progress("sending", expected)
+        sender: Sender | None = None
+
+        def ledger_failed(reason: str) -> None:
+            if sender is not None:
+                sender.stop(reason)
+
+        writer = ledger_mod.LedgerWriter(con, key, self.run_id, on_error=ledger_failed)
+        sender = Sender(
+            SendContext(
+                client=client,
+                path=self.target.path,
+                limiter=limiter,
+                http=s.http,
+                tally=self.tally,
+                on_delivered=writer.record,
+                on_progress=progress.advance,
+            ),
+            concurrency,
+        )
+        try:
+            sender.run(to_send)
+        except KeyboardInterrupt:
+            sender.stop("interrupted")
+        finally:
+            writer.close()
+            client.close()
+            progress.close()
+        if writer.error:
+            sender.stop(writer.error)
+        self.stop_reason = sender.stop_reason
+        if s.is_user_attributes and not writer.error:
+            with contextlib.suppress(duckdb.Error):
+                ledger_mod.compact_state(con, key)
+        counts = self.tally.counts
+        undelivered = counts["rejected_by_braze"] + counts["failed"]
+        return EXIT_UNDELIVERED if undelivered or sender.stopped.is_set() else EXIT_OK
+
+
+_BUCKETS_NO_REST = (
+    "sent",
+    "already_delivered",
+    "unchanged",
+    "skipped_invalid",
+    "invalid",
+    "would_send",
+    "rejected_by_braze",
+    "failed",
+)
+
+
+def _count_query(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
+    return int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+
+def run_export(settings: Settings) -> ExportResult:
+    return Export(settings).run()

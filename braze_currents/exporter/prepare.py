@@ -1,0 +1,126 @@
+"""One fetched row to one ready-to-send item: convert, shape, validate, apply the delta,
+serialise. Pure apart from the objects it is given."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from braze_currents.exporter.batching import Item, max_element_bytes
+from braze_currents.exporter.payload import (
+    ColumnPlan,
+    InvalidRow,
+    ObjectShaper,
+    display_key,
+    make_row_reader,
+)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+@dataclass(frozen=True)
+class Invalid:
+    row: int
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A ``--delta`` row whose attributes all hold the values Braze acknowledged last time."""
+
+    row: int
+    saved: int  # attribute values (data points) not sent
+
+
+def same(a: object, b: object) -> bool:
+    """JSON equality that tells 1, 1.0 and true apart."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)  # type: ignore[union-attr,index]
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same, a, b))  # type: ignore[arg-type]
+    return a == b
+
+
+class Preparer:
+    """Turns the stream query's tuples (the planned columns, then row hash, occurrence, user key
+    and previous attribute state) into ``Item``, ``Invalid`` or ``Unchanged``."""
+
+    def __init__(
+        self,
+        plans: Sequence[ColumnPlan],
+        shaper: ObjectShaper,
+        check: Callable[[str, object], str | None],
+        max_request_bytes: int,
+        track_state: bool,
+        delta: bool,
+    ) -> None:
+        self._read = make_row_reader(plans, wrap_nested_time=track_state)
+        self._n = len(plans)
+        self._shape = shaper.shape
+        self._check = check
+        self._max_request_bytes = max_request_bytes
+        self._max_element: dict[str, int] = {}
+        self._track_state = track_state
+        self._delta = delta
+
+    def prepare(self, values: Sequence[object], row: int) -> Item | Invalid | Unchanged:
+        n = self._n
+        row_hash, occurrence, user_key, prev_state = values[n : n + 4]
+        data: dict[str, object] = {}
+        try:
+            data = self._read(values)
+            shaped = self._shape(data)
+            reason = self._check(shaped.kind, shaped.element)
+            if reason:
+                raise InvalidRow(reason)
+        except InvalidRow as exc:
+            return Invalid(row, display_key(data) or f"row {row}", str(exc))
+
+        element = shaped.element
+        data_points = 1  # an event, a purchase, an alias, an identify, a delete
+        state = None
+        if self._track_state and isinstance(element, dict):
+            attributes = shaped.attributes
+            prev = json.loads(prev_state) if prev_state else {}  # type: ignore[arg-type]
+            if self._delta and prev:
+                missing = object()
+                changed = [a for a in attributes if not same(prev.get(a, missing), element[a])]
+                if not changed:
+                    return Unchanged(row, len(attributes))
+                if len(changed) < len(attributes):
+                    element = dict(element)
+                    for a in attributes:
+                        if a not in changed:
+                            del element[a]
+                attributes = tuple(changed)
+            prev.update((a, element[a]) for a in attributes)
+            state = _dumps(prev)
+            data_points = len(attributes)
+
+        key = display_key(data) or f"row {row}"
+        try:
+            body = _dumps(element).encode()
+        except (ValueError, TypeError) as exc:
+            reason = "a value is NaN or infinite" if isinstance(exc, ValueError) else str(exc)
+            return Invalid(row, key, reason)
+        kind = shaped.kind
+        limit = self._max_element.get(kind)
+        if limit is None:
+            limit = self._max_element[kind] = max_element_bytes(kind, self._max_request_bytes)
+        if len(body) > limit:
+            return Invalid(row, key, f"object is {len(body)} bytes, more than one request carries")
+        return Item(
+            row,
+            key,
+            str(row_hash),
+            int(occurrence),  # type: ignore[call-overload]
+            kind,
+            body,
+            user_key if state is not None else None,  # type: ignore[arg-type]
+            state,
+            data_points,
+        )
