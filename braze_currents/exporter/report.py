@@ -38,7 +38,7 @@ class Tally:
     """Thread-safe counters and a spooled list of the rows that were not delivered."""
 
     def __init__(self, spool_dir: Path | None = None) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.unmapped_errors: list[str] = []
