@@ -58,6 +58,9 @@ class EmulatorConfig:
     faults: Faults = field(default_factory=Faults)
     # extra rule a test may add: (array, object) -> error type or None
     reject: Callable[[str, object], str | None] | None = None
+    # any invalid object fails the whole request with a 400 that names no object (the client
+    # must then isolate the bad rows itself)
+    strict_batches: bool = False
 
 
 class Store:
@@ -205,6 +208,8 @@ def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
             else:
                 accepted[array].append(obj)
     total = sum(len(v) for v in accepted.values())
+    if errors and c.strict_batches:
+        raise _Reply(400, {"message": "Invalid object in request"})
     if total == 0:
         raise _Reply(400, {"message": rules.FATAL_TRACK_MESSAGE, "errors": errors})
     with state.store.lock:
@@ -240,6 +245,8 @@ def _users(
             errors.append({"type": error, "input_array": array, "index": index})
         else:
             accepted.append(obj)
+    if errors and c.strict_batches:
+        raise _Reply(400, {"message": "Invalid object in request"})
     if not accepted:
         raise _Reply(400, {"message": "No valid objects", "errors": errors})
     return accepted, errors

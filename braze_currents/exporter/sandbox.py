@@ -1,8 +1,8 @@
 """A throwaway warehouse with dbt-like models and a manifest, for tests, the bench and demos.
 
-    box = Sandbox(tmp_dir)
-    box.add_model("events_for_braze", "SELECT 'u1' AS external_id, 'signup' AS name, ...")
-    env = box.env()  # CURRENTS_DUCKDB_PATH and DBT_TARGET_PATH pointing at it
+box = Sandbox(tmp_dir)
+box.add_model("events_for_braze", "SELECT 'u1' AS external_id, 'signup' AS name, ...")
+env = box.env()  # CURRENTS_DUCKDB_PATH and DBT_TARGET_PATH pointing at it
 """
 
 from __future__ import annotations
@@ -57,3 +57,12 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         return {"CURRENTS_DUCKDB_PATH": str(self.database), "DBT_TARGET_PATH": str(self.target)}
+
+
+def events_sql(n: int, start: int = 0) -> str:
+    """SQL for a custom-events model of ``n`` rows: one user each, a time, one property."""
+    return (
+        f"SELECT 'user-' || i AS external_id, 'played' AS name, "
+        f"TIMESTAMP '2024-05-01 10:00:00' + to_seconds(i) AS time, i AS level "
+        f"FROM range({int(start)}, {int(start) + int(n)}) AS r(i)"
+    )

@@ -26,6 +26,7 @@ OCCURRENCE = "__braze_occurrence"
 USER_KEY = "__braze_user_key"
 PREV_STATE = "__braze_prev_state"
 SOURCE_ALIAS = "__braze_src"
+CONTENT_HASH = "__braze_content_hash"
 
 
 @dataclass(frozen=True)
@@ -169,16 +170,19 @@ def stream_query(
     src = quote_ident(SOURCE_ALIAS)
     columns = [p.name for p in plans]
     whole_row = f"md5(CAST(to_json({src}) AS VARCHAR))"
-    if key_columns:
+    keyed = [f"{src}.*"]
+    if key_columns:  # rows with equal keys are numbered in the order of their content
         packed = ", ".join(f"{quote_ident(c)} := {src}.{quote_ident(c)}" for c in key_columns)
-        key_hash = f"md5(CAST(to_json(struct_pack({packed})) AS VARCHAR))"
-        order = f" ORDER BY {whole_row}"
+        keyed.append(f"md5(CAST(to_json(struct_pack({packed})) AS VARCHAR)) AS {ROW_HASH}")
+        keyed.append(f"{whole_row} AS {CONTENT_HASH}")
+        order = f" ORDER BY {CONTENT_HASH}"
     else:
-        key_hash, order = whole_row, ""
+        keyed.append(f"{whole_row} AS {ROW_HASH}")
+        order = ""
     user_key = user_key_sql(columns) if with_user_key else "CAST(NULL AS VARCHAR)"
     select = ", ".join(p.sql for p in plans)
     sql = [
-        f"WITH keyed AS (SELECT {src}.*, {key_hash} AS {ROW_HASH}, {user_key} AS {USER_KEY}",
+        f"WITH keyed AS (SELECT {', '.join(keyed)}, {user_key} AS {USER_KEY}",
         f"  FROM {relation.sql()} AS {src}),",
         f"numbered AS (SELECT keyed.*, row_number() OVER (PARTITION BY {ROW_HASH}{order})",
         f"  AS {OCCURRENCE} FROM keyed)",
