@@ -113,6 +113,7 @@ class Export:
         self.run_id = uuid.uuid4().hex
         self.target = target_for(settings.mode, settings.record_type)
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
+        self._reading: Progress | None = None  # progress of the validation pass
         self.stop_reason = ""
         self.header: dict[str, object] = {
             "run_id": self.run_id,
@@ -238,6 +239,7 @@ class Export:
         """The valid rows to send. Invalid and unchanged rows are counted here."""
         tally, prepare = self.tally, preparer.prepare
         invalid_status = "skipped_invalid" if self.s.skip_invalid else "invalid"
+        progress = self._reading
         row = 0
         for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
             for values in chunk:
@@ -251,6 +253,9 @@ class Export:
                 else:
                     assert isinstance(out, Invalid)
                     tally.reject(invalid_status, out.row, out.key, out.reason)
+            if progress is not None:
+                progress.advance(len(chunk))
+        tally.add("data_points_saved_by_delta", preparer.saved_in_sent_rows)
         self.streamed = row
 
     def _progress(self, label: str, total: int | None) -> Progress:
@@ -264,11 +269,11 @@ class Export:
         try:
             if not self.s.skip_invalid:  # every row validated before the first request
                 spool = Spool(self.s.spool_dir)
-                check = self._progress("validating", total)
+                self._reading = self._progress("validating", total)
                 for item in rows:
                     spool.write(item)
-                    check.advance(1)
-                check.close()
+                self._reading.close()
+                self._reading = None
                 invalid = self.tally.counts["invalid"]
                 if invalid:
                     self.stop_reason = (

@@ -66,6 +66,7 @@ class Preparer:
         self._max_element: dict[str, int] = {}
         self._track_state = track_state
         self._delta = delta
+        self.saved_in_sent_rows = 0  # --delta: unchanged attributes left out of changed rows
 
     def prepare(self, values: Sequence[object], row: int) -> Item | Invalid | Unchanged:
         n = self._n
@@ -92,6 +93,7 @@ class Preparer:
                 if not changed:
                     return Unchanged(row, len(attributes))
                 if len(changed) < len(attributes):
+                    self.saved_in_sent_rows += len(attributes) - len(changed)
                     element = dict(element)
                     for a in attributes:
                         if a not in changed:

@@ -13,20 +13,30 @@ VALID_PURCHASES = """SELECT 'u' || i AS external_id, 'sku' AS product_id, 'USD' 
 
 LONG = "x" * 256
 
-# (label, base model, SELECT of one invalid row with the same columns, reason fragment)
+EVENT_COLUMNS = ("external_id", "braze_id", "name", "time", "alias_name", "alias_label", "note")
+EVENT_DEFAULTS = ("'bad'", "NULL", "'e'", "'2024-01-01'", "NULL", "NULL", "'ok'", "'{}'")
+
+
+def ev(**values: str) -> str:
+    """The SELECT list of one event row: the defaults, some replaced (``extra`` is last)."""
+    columns = (*EVENT_COLUMNS, "extra")
+    return ", ".join(values.get(c, d) for c, d in zip(columns, EVENT_DEFAULTS, strict=True))
+
+
+# (label, SELECT list of one invalid row with the base model's columns, reason fragment)
 EVENT_CASES = [
-    ("no identifier", "NULL, NULL, 'e', '2024-01-01', NULL, NULL, 'ok', '{}'", "no identifier"),
-    ("two identifiers", "'bad', 'b1', 'e', '2024-01-01', NULL, NULL, 'ok', '{}'", "more than one"),
-    ("missing name", "'bad', NULL, NULL, '2024-01-01', NULL, NULL, 'ok', '{}'", "name is required"),
-    ("missing time", "'bad', NULL, 'e', NULL, NULL, NULL, 'ok', '{}'", "time is required"),
-    ("bad time", "'bad', NULL, 'e', 'yesterday', NULL, NULL, 'ok', '{}'", "not an ISO-8601"),
-    ("name with $", "'bad', NULL, '$e', '2024-01-01', NULL, NULL, 'ok', '{}'", "starts with '$'"),
-    ("long name", f"'bad', NULL, '{LONG}', '2024-01-01', NULL, NULL, 'ok', '{{}}'", "longer than 255"),
-    ("long string", f"'bad', NULL, 'e', '2024-01-01', NULL, NULL, '{LONG}', '{{}}'", "longer than 255"),
-    ("alias half", "NULL, NULL, 'e', '2024-01-01', 'n', NULL, 'ok', '{}'", "set together"),
-    ("long external_id", f"'{'é' * 494}', NULL, 'e', '2024-01-01', NULL, NULL, 'ok', '{{}}'", "987 bytes"),
-    ("pre-formatted not JSON", "'bad', NULL, 'e', '2024-01-01', NULL, NULL, 'ok', '{nope'", "not valid JSON"),
-]  # fmt: skip
+    ("no identifier", ev(external_id="NULL"), "no identifier"),
+    ("two identifiers", ev(braze_id="'b1'"), "more than one"),
+    ("missing name", ev(name="NULL"), "name is required"),
+    ("missing time", ev(time="NULL"), "time is required"),
+    ("bad time", ev(time="'yesterday'"), "not an ISO-8601"),
+    ("name with $", ev(name="'$e'"), "starts with '$'"),
+    ("long name", ev(name=f"'{LONG}'"), "longer than 255"),
+    ("long string", ev(note=f"'{LONG}'"), "longer than 255"),
+    ("alias half", ev(external_id="NULL", alias_name="'n'"), "set together"),
+    ("long external_id", ev(external_id=f"'{'é' * 494}'"), "987 bytes"),
+    ("pre-formatted not JSON", ev(extra="'{nope'"), "not valid JSON"),
+]
 PURCHASE_CASES = [
     ("currency not ISO", "'bad', 'sku', 'ABC', '1', 1, '2024-01-01'", "ISO-4217"),
     ("currency length", "'bad', 'sku', 'US', '1', 1, '2024-01-01'", "ISO-4217"),
