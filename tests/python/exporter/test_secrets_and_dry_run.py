@@ -79,10 +79,14 @@ def test_key_absent_from_a_real_process_output(box, emu, tmp_path):
     box.add_model("events", events_sql(50))
     report = tmp_path / "report.json"
     env = {**os.environ, **box.env(), **emu.env(), "CI": "true"}
+    script = str(ROOT / "scripts" / "export_to_braze.py")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "export_to_braze.py"), *ARGS, "--report", str(report)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, script, *ARGS, "--report", str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "50 sent" in done.stdout
     assert KEY not in done.stdout + done.stderr + report.read_text()
