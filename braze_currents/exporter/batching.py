@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -10,7 +11,6 @@ class Item(NamedTuple):
     """One valid row, ready to send. A plain tuple, so the spool can store it with marshal."""
 
     row: int  # position of the row in the model's stream, 1-based
-    key: str  # human key for the report (the identifier)
     row_hash: str  # ledger identity of the row ...
     occurrence: int  # ... and which copy of identical rows it is
     kind: str  # request array the element goes into
@@ -18,6 +18,26 @@ class Item(NamedTuple):
     user_key: str | None  # user_attributes: the user, for the attribute ledger
     state: str | None  # user_attributes: attribute values to record once acknowledged
     data_points: int  # billed data points the element carries
+
+
+def item_key(item: Item) -> str:
+    """The human key of an item for the report (its identifier), read back from its JSON; only
+    rows that were not delivered need it, so it is not kept for every row."""
+    try:
+        element = json.loads(item.body)
+    except ValueError:
+        return f"row {item.row}"
+    if not isinstance(element, dict):  # a /users/delete id
+        return f"{item.kind[:-1]}={element}"
+    parts = [
+        f"{k}={element[k]}" for k in ("external_id", "braze_id", "email", "phone") if k in element
+    ]
+    alias = element.get("user_alias")
+    if isinstance(alias, dict):
+        parts.append(f"alias={alias.get('alias_name')}/{alias.get('alias_label')}")
+    elif "alias_name" in element:
+        parts.append(f"alias={element.get('alias_name')}/{element.get('alias_label')}")
+    return ", ".join(parts) or f"row {item.row}"
 
 
 def envelope(kind: str, bodies: Iterable[bytes]) -> bytes:

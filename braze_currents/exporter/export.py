@@ -57,22 +57,39 @@ class ExportResult:
 
 
 class Spool:
-    """Prepared items on disk between the validation pass and the sending pass."""
+    """Prepared items on disk between the validation pass and the sending pass, marshalled in
+    blocks of ``block`` items (one call per block: cheap to write and to read back)."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, block: int = 2000) -> None:
         self._file: BinaryIO = tempfile.TemporaryFile(prefix="braze-spool-", dir=directory)  # noqa: SIM115
+        self._block = block
+        self._pending: list[tuple] = []
         self.count = 0
 
     def write(self, item: Item) -> None:
-        marshal.dump(tuple(item), self._file)
-        self.count += 1
+        self._pending.append(tuple(item))
+        if len(self._pending) >= self._block:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            marshal.dump(self._pending, self._file)
+            self.count += len(self._pending)
+            self._pending = []
 
     def __iter__(self) -> Iterator[Item]:
-        self._file.flush()
+        self._flush()
         self._file.seek(0)
-        load, make = marshal.load, Item._make
-        for _ in range(self.count):
-            yield make(load(self._file))
+        make = Item._make
+        left = self.count
+        while left > 0:
+            block = marshal.load(self._file)  # noqa: S302 (our own temporary file)
+            left -= len(block)
+            for values in block:
+                yield make(values)
+
+    def __len__(self) -> int:
+        return self.count + len(self._pending)
 
     def close(self) -> None:
         self._file.close()
@@ -270,8 +287,10 @@ class Export:
             if not self.s.skip_invalid:  # every row validated before the first request
                 spool = Spool(self.s.spool_dir)
                 self._reading = self._progress("validating", total)
+                started = time.monotonic()
                 for item in rows:
                     spool.write(item)
+                self.header["validation_seconds"] = round(time.monotonic() - started, 3)
                 self._reading.close()
                 self._reading = None
                 invalid = self.tally.counts["invalid"]
@@ -292,7 +311,7 @@ class Export:
             to_send = batches(items, limit, self.s.batch.max_request_bytes)
             if self.s.dry_run:
                 return self._dry_run(to_send)
-            return self._send(con, key, to_send, spool.count if spool else total)
+            return self._send(con, key, to_send, len(spool) if spool else total)
         finally:
             if spool is not None:
                 spool.close()
@@ -345,6 +364,7 @@ class Export:
             ),
             concurrency,
         )
+        started = time.monotonic()
         try:
             sender.run(to_send)
         except KeyboardInterrupt:
@@ -353,6 +373,8 @@ class Export:
             writer.close()
             client.close()
             progress.close()
+            self.header["sending_seconds"] = round(time.monotonic() - started, 3)
+            self.header["ledger_commits"] = writer.commits
         if writer.error:
             sender.stop(writer.error)
         self.stop_reason = sender.stop_reason

@@ -103,21 +103,23 @@ class Preparer:
             state = _dumps(prev)
             data_points = len(attributes)
 
-        key = display_key(data) or f"row {row}"
         try:
             body = _dumps(element).encode()
         except (ValueError, TypeError) as exc:
             reason = "a value is NaN or infinite" if isinstance(exc, ValueError) else str(exc)
-            return Invalid(row, key, reason)
+            return Invalid(row, display_key(data) or f"row {row}", reason)
         kind = shaped.kind
         limit = self._max_element.get(kind)
         if limit is None:
             limit = self._max_element[kind] = max_element_bytes(kind, self._max_request_bytes)
         if len(body) > limit:
-            return Invalid(row, key, f"object is {len(body)} bytes, more than one request carries")
+            return Invalid(
+                row,
+                display_key(data) or f"row {row}",
+                f"object is {len(body)} bytes, more than one request carries",
+            )
         return Item(
             row,
-            key,
             str(row_hash),
             int(occurrence),  # type: ignore[call-overload]
             kind,

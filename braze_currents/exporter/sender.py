@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from braze_currents.exporter.batching import Batch, Item
+from braze_currents.exporter.batching import Batch, Item, item_key
 from braze_currents.exporter.client import (
     BrazeClient,
     Response,
@@ -182,7 +182,7 @@ class Sender:
             if mapped:
                 for index, reason in mapped.items():
                     item = batch.items[index]
-                    tally.reject("rejected_by_braze", item.row, item.key, reason)
+                    tally.reject("rejected_by_braze", item.row, item_key(item), reason)
                 self.ctx.on_progress(len(mapped))
                 rest = [item for i, item in enumerate(batch.items) if i not in mapped]
                 if rest:  # a 400 processed nothing: send the others again
@@ -191,7 +191,7 @@ class Sender:
         if len(batch.items) == 1:
             item = batch.items[0]
             reason = f"HTTP {response.status}: {response.message}"
-            tally.reject("rejected_by_braze", item.row, item.key, reason)
+            tally.reject("rejected_by_braze", item.row, item_key(item), reason)
             self.ctx.on_progress(1)
             return
         tally.add("splits")
@@ -210,7 +210,7 @@ class Sender:
             delivered = []
             for index, item in enumerate(batch.items):
                 if index in mapped:
-                    ctx.tally.reject("rejected_by_braze", item.row, item.key, mapped[index])
+                    ctx.tally.reject("rejected_by_braze", item.row, item_key(item), mapped[index])
                 else:
                     delivered.append(item)
         else:
@@ -235,5 +235,5 @@ class Sender:
 
     def _settle_failed(self, batch: Batch, reason: str) -> None:
         for item in batch.items:
-            self.ctx.tally.reject("failed", item.row, item.key, reason)
+            self.ctx.tally.reject("failed", item.row, item_key(item), reason)
         self.ctx.on_progress(len(batch.items))

@@ -301,7 +301,7 @@ def test_check_attributes_and_users_endpoints():
 
 
 def _item(n, kind="events", size=10):
-    return Item(n, f"k{n}", "h", 1, kind, b'"' + b"x" * (size - 2) + b'"', None, None, 1)
+    return Item(n, "h", 1, kind, b'"' + b"x" * (size - 2) + b'"', None, None, 1)
 
 
 def test_batches_by_count_and_kind():
