@@ -305,6 +305,7 @@ ENDPOINTS = {
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
     server_version = "BrazeEmulator/1.0"
     state: EmulatorState  # set on the subclass the server builds
 

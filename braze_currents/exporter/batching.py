@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 
 class Item(NamedTuple):
-    """One valid row, ready to send. A plain tuple, so the spool can store it with marshal."""
+    """One valid row, ready to send."""
 
     row: int  # position of the row in the model's stream, 1-based
     row_hash: str  # ledger identity of the row ...

@@ -1,10 +1,10 @@
 """One export run, from the model to the report.
 
-Without ``--skip-on-invalid-records`` the run has two passes: the first reads the model once,
-validating and serialising every row into a spool file (no request is sent while any row may
-still be invalid); the second sends the spool. With the flag, rows are read, prepared and sent
-in one pipelined pass. Either way at most one chunk of rows and ``2 x concurrency`` batches are
-in memory.
+Without ``--skip-on-invalid-records`` a validation pass comes first and no request is sent
+while any row may still be invalid: DuckDB certifies, vectorised, the rows that are valid for
+certain (``certify.py``) and the Python validation judges every other row. Then one pipelined
+pass reads, prepares and sends (with the flag, only this pass runs). At most one chunk of rows
+and ``2 x concurrency`` batches are in memory.
 """
 
 from __future__ import annotations
@@ -12,19 +12,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import marshal
-import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 
 from braze_currents.exporter import ledger as ledger_mod
-from braze_currents.exporter.batching import Batch, Item, batches
+from braze_currents.exporter.batching import Batch, Item, batches, max_element_bytes
+from braze_currents.exporter.certify import Certifier
 from braze_currents.exporter.client import BrazeClient
 from braze_currents.exporter.modes import RateGroup, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns
@@ -54,45 +52,6 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_UNDELIVERED = 0, 1, 2, 3
 class ExportResult:
     exit_code: int
     report: dict[str, object]  # the report without the rejects list
-
-
-class Spool:
-    """Prepared items on disk between the validation pass and the sending pass, marshalled in
-    blocks of ``block`` items (one call per block: cheap to write and to read back)."""
-
-    def __init__(self, directory: Path | None, block: int = 2000) -> None:
-        self._file: BinaryIO = tempfile.TemporaryFile(prefix="braze-spool-", dir=directory)  # noqa: SIM115
-        self._block = block
-        self._pending: list[tuple] = []
-        self.count = 0
-
-    def write(self, item: Item) -> None:
-        self._pending.append(tuple(item))
-        if len(self._pending) >= self._block:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            marshal.dump(self._pending, self._file)
-            self.count += len(self._pending)
-            self._pending = []
-
-    def __iter__(self) -> Iterator[Item]:
-        self._flush()
-        self._file.seek(0)
-        make = Item._make
-        left = self.count
-        while left > 0:
-            block = marshal.load(self._file)  # noqa: S302 (our own temporary file)
-            left -= len(block)
-            for values in block:
-                yield make(values)
-
-    def __len__(self) -> int:
-        return self.count + len(self._pending)
-
-    def close(self) -> None:
-        self._file.close()
 
 
 class DryRunWriter:
@@ -130,7 +89,7 @@ class Export:
         self.run_id = uuid.uuid4().hex
         self.target = target_for(settings.mode, settings.record_type)
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
-        self._reading: Progress | None = None  # progress of the validation pass
+        self.late_invalid = False
         self.stop_reason = ""
         self.header: dict[str, object] = {
             "run_id": self.run_id,
@@ -215,8 +174,26 @@ class Export:
                 delta=self.s.delta,
             )
             params = join.params(key)
-            rows = self._prepared(con, sql, params, preparer)
-            exit_code = self._deliver(con, key, rows, total)
+            if not self.s.skip_invalid:  # every row validated before the first request
+                certifier = Certifier(
+                    shaper,
+                    columns,
+                    self.s.pre_formatted,
+                    self.s.delete_prioritization,
+                    max_element_bytes(self.target.array_key, self.s.batch.max_request_bytes),
+                )
+                check_sql = stream_query(
+                    relation,
+                    plans,
+                    self.s.key_columns,
+                    self.s.is_user_attributes,
+                    join,
+                    only_where=f"NOT coalesce({certifier.predicate()}, FALSE)",
+                )
+                exit_code = self._validate(con, check_sql, params, preparer.copy())
+            if exit_code != EXIT_INVALID:
+                rows = self._prepared(con, sql, params, preparer)
+                exit_code = self._deliver(con, key, rows, total)
             if self.streamed is None and join.deliveries:  # stopped early: count the rest
                 self.streamed = _count_query(con, sql, params)
             already = total - (self.streamed if self.streamed is not None else total)
@@ -250,13 +227,40 @@ class Export:
 
     # passes -----------------------------------------------------------------------------------
 
+    def _validate(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
+    ) -> int:
+        """The validation pass: DuckDB certifies what it can; Python judges the rest."""
+        started = time.monotonic()
+        progress = self._progress("validating", None)
+        checked = invalid = 0
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            for values in chunk:
+                checked += 1
+                out = preparer.prepare(values, checked)
+                if type(out) is Invalid:
+                    invalid += 1
+                    self.tally.reject("invalid", out.row, out.key, out.reason)
+            progress.advance(len(chunk))
+        progress.close()
+        self.header["validation_seconds"] = round(time.monotonic() - started, 3)
+        self.header["validation_rows_checked_in_python"] = checked
+        if invalid:
+            self.stop_reason = (
+                f"{invalid} invalid row(s); nothing was sent "
+                "(fix them, or pass --skip-on-invalid-records to skip them)"
+            )
+            log.error("%s", self.stop_reason)
+            return EXIT_INVALID
+        return EXIT_OK
+
     def _prepared(
         self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
     ) -> Iterator[Item]:
-        """The valid rows to send. Invalid and unchanged rows are counted here."""
+        """The rows to send, prepared while earlier batches are in flight. Invalid rows are
+        skipped and reported (the validation pass already stopped the run otherwise) and
+        unchanged rows counted."""
         tally, prepare = self.tally, preparer.prepare
-        invalid_status = "skipped_invalid" if self.s.skip_invalid else "invalid"
-        progress = self._reading
         row = 0
         for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
             for values in chunk:
@@ -269,9 +273,11 @@ class Export:
                     tally.add("data_points_saved_by_delta", out.saved)
                 else:
                     assert isinstance(out, Invalid)
-                    tally.reject(invalid_status, out.row, out.key, out.reason)
-            if progress is not None:
-                progress.advance(len(chunk))
+                    if not self.s.skip_invalid:  # cannot happen: the validation pass judged it
+                        log.error("row %d failed validation after the validation pass", row)
+                        self.late_invalid = True
+                    status = "skipped_invalid" if self.s.skip_invalid else "invalid"
+                    tally.reject(status, out.row, out.key, out.reason)
         tally.add("data_points_saved_by_delta", preparer.saved_in_sent_rows)
         self.streamed = row
 
@@ -279,42 +285,19 @@ class Export:
         return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
 
     def _deliver(
-        self, con: duckdb.DuckDBPyConnection, key: str, rows: Iterator[Item], total: int
+        self, con: duckdb.DuckDBPyConnection, key: str, items: Iterator[Item], total: int
     ) -> int:
-        items: Iterable[Item] = rows
-        spool = None
-        try:
-            if not self.s.skip_invalid:  # every row validated before the first request
-                spool = Spool(self.s.spool_dir)
-                self._reading = self._progress("validating", total)
-                started = time.monotonic()
-                for item in rows:
-                    spool.write(item)
-                self.header["validation_seconds"] = round(time.monotonic() - started, 3)
-                self._reading.close()
-                self._reading = None
-                invalid = self.tally.counts["invalid"]
-                if invalid:
-                    self.stop_reason = (
-                        f"{invalid} invalid row(s); nothing was sent "
-                        "(fix them, or pass --skip-on-invalid-records to skip them)"
-                    )
-                    log.error("%s", self.stop_reason)
-                    return EXIT_INVALID
-                items = spool
-            limit = self.s.batch.track_objects
-            if self.target.rate_group is RateGroup.USERS:
-                limit = {
-                    "/users/alias/new": self.s.batch.new_alias,
-                    "/users/identify": self.s.batch.identify,
-                }.get(self.target.path, self.s.batch.delete)
-            to_send = batches(items, limit, self.s.batch.max_request_bytes)
-            if self.s.dry_run:
-                return self._dry_run(to_send)
-            return self._send(con, key, to_send, len(spool) if spool else total)
-        finally:
-            if spool is not None:
-                spool.close()
+        limit = self.s.batch.track_objects
+        if self.target.rate_group is RateGroup.USERS:
+            limit = {
+                "/users/alias/new": self.s.batch.new_alias,
+                "/users/identify": self.s.batch.identify,
+            }.get(self.target.path, self.s.batch.delete)
+        to_send = batches(items, limit, self.s.batch.max_request_bytes)
+        if self.s.dry_run:
+            return self._dry_run(to_send)
+        code = self._send(con, key, to_send, total)
+        return EXIT_UNDELIVERED if self.late_invalid else code
 
     def _dry_run(self, to_send: Iterator[Batch]) -> int:
         path = self.s.dry_run_output

@@ -8,7 +8,9 @@
 - ``runs``: one row per export run with its summary.
 
 A writer thread commits acknowledgements as they arrive (group commit: whatever arrived while
-the previous commit ran goes into the next), so a SIGKILL loses at most what was in flight.
+the previous commit ran goes into the next). A sending thread waits until its batch's commit is
+done before it takes the next batch, so an acknowledged batch counts as in flight until it is
+durable, and a SIGKILL loses at most what was in flight.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class LedgerWriter:
         self._con = con.cursor()
         self._key = key
         self._run_id = run_id
-        self._queue: queue.Queue[list[Item] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[list[Item], threading.Event] | None] = queue.Queue()
         self._on_error = on_error
         self._seq = time.time_ns()
         self.commits = 0
@@ -133,9 +135,15 @@ class LedgerWriter:
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
 
-    def record(self, items: Sequence[Item]) -> None:
+    def record(self, items: Sequence[Item]) -> threading.Event:
+        """Queues acknowledged items; the event is set once they are committed (or the ledger
+        failed, see ``error``)."""
+        done = threading.Event()
         if items:
-            self._queue.put(list(items))
+            self._queue.put((list(items), done))
+        else:
+            done.set()
+        return done
 
     def close(self) -> None:
         """Commits everything recorded so far and stops the thread."""
@@ -147,22 +155,22 @@ class LedgerWriter:
         stop = False
         while not stop:
             group: list[Item] = []
-            first = self._queue.get()
-            if first is None:
-                stop = True
-            else:
-                group.extend(first)
+            waiting: list[threading.Event] = []
+            entry = self._queue.get()
             while True:  # everything that queued up meanwhile goes into the same commit
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
+                if entry is None:
                     stop = True
                 else:
-                    group.extend(more)
+                    group.extend(entry[0])
+                    waiting.append(entry[1])
+                try:
+                    entry = self._queue.get_nowait()
+                except queue.Empty:
+                    break
             if group and self.error is None:
                 self._commit(group)
+            for done in waiting:
+                done.set()
 
     def _commit(self, items: list[Item]) -> None:
         hashes = [i.row_hash for i in items]

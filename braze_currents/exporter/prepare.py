@@ -67,6 +67,11 @@ class Preparer:
         self._track_state = track_state
         self._delta = delta
         self.saved_in_sent_rows = 0  # --delta: unchanged attributes left out of changed rows
+        self._args = (plans, shaper, check, max_request_bytes, track_state, delta)
+
+    def copy(self) -> Preparer:
+        """A fresh preparer with the same settings (its own counters)."""
+        return Preparer(*self._args)
 
     def prepare(self, values: Sequence[object], row: int) -> Item | Invalid | Unchanged:
         n = self._n

@@ -40,7 +40,8 @@ class SendContext:
     limiter: RateLimiter
     http: HttpSettings
     tally: Tally
-    on_delivered: Callable[[list[Item]], None]  # the ledger
+    # the ledger: records acknowledged items, returns an event set once they are durable
+    on_delivered: Callable[[list[Item]], threading.Event | None]
     on_progress: Callable[[int], None] = lambda n: None
 
 
@@ -215,12 +216,15 @@ class Sender:
                     delivered.append(item)
         else:
             delivered = batch.items
+        durable = None
         if delivered:
-            ctx.on_delivered(delivered)
+            durable = ctx.on_delivered(delivered)
             ctx.tally.add("sent", len(delivered))
             ctx.tally.add("data_points_sent", sum(item.data_points for item in delivered))
         self._note_remaining(response)
         ctx.on_progress(len(batch.items))
+        if durable is not None:  # the batch stays in flight until the ledger holds it
+            durable.wait()
 
     def _note_remaining(self, response: Response) -> None:
         """When an answer says the window is used up, hold back until it resets."""

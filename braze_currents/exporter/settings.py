@@ -256,7 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-rows", type=_positive_int, default=10_000, help="rows per fetch")
     run.add_argument("--progress", choices=("auto", "bar", "log", "off"), default="auto")
     run.add_argument("--log-interval", type=_positive_float, default=10.0, help="seconds")
-    run.add_argument("--spool-dir", metavar="DIR", help="temporary files (default: system temp)")
+    run.add_argument(
+        "--spool-dir",
+        metavar="DIR",
+        help="temporary files: the rejects list (default: system temp)",
+    )
     return p
 
 

@@ -163,6 +163,7 @@ def stream_query(
     key_columns: Sequence[str],
     with_user_key: bool,
     ledger: LedgerJoin,
+    only_where: str | None = None,
 ) -> str:
     """The one query the export reads: the model's columns as ``plans`` say, each row's ledger
     identity (hash of the key columns or of the whole row, plus which copy of equal rows it is),
@@ -200,11 +201,16 @@ def stream_query(
             f"{PREV_STATE} FROM {ledger.attribute_state} WHERE export_key = $1 GROUP BY user_key) "
             f"AS st ON st.__braze_state_user = numbered.{USER_KEY}"
         )
+    where = []
     if ledger.deliveries:
-        sql.append(
-            f"WHERE NOT EXISTS (SELECT 1 FROM {ledger.deliveries} AS d WHERE d.export_key = $1 "
+        where.append(
+            f"NOT EXISTS (SELECT 1 FROM {ledger.deliveries} AS d WHERE d.export_key = $1 "
             f"AND d.row_hash = numbered.{ROW_HASH} AND d.occurrence = numbered.{OCCURRENCE})"
         )
+    if only_where:
+        where.append(f"({only_where})")
+    if where:
+        sql.append("WHERE " + " AND ".join(where))
     return "\n".join(sql)
 
 
