@@ -46,6 +46,7 @@ def envelope(kind: str, bodies: Iterable[bytes]) -> bytes:
 
 
 def envelope_size(kind: str, sizes: int, count: int) -> int:
+    """Bytes of ``{"<kind>":[...]}`` around ``count`` elements of ``sizes`` bytes in all."""
     return len(kind) + 7 + sizes + max(0, count - 1)
 
 
@@ -81,19 +82,22 @@ class Batcher:
     def add(self, item: Item) -> list[Batch]:
         """Adds an item; returns the batches it closed (usually none, at most two)."""
         kind = item.kind
-        items = self._items.setdefault(kind, [])
-        size = self._sizes.get(kind, 0)
+        items = self._items.get(kind)
+        if items is None:
+            items = self._items[kind] = []
+            self._sizes[kind] = envelope_size(kind, 0, 0)
+        size = self._sizes[kind] + len(item.body) + 1  # the element and its comma
         closed = []
-        if items and envelope_size(kind, size + len(item.body), len(items) + 1) > self.max_bytes:
+        if items and size > self.max_bytes:
             closed.append(Batch(kind, items))
             items = self._items[kind] = []
-            size = 0
+            size = envelope_size(kind, 0, 0) + len(item.body) + 1
         items.append(item)
-        self._sizes[kind] = size + len(item.body)
+        self._sizes[kind] = size
         if len(items) >= self.max_objects:
             closed.append(Batch(kind, items))
             self._items[kind] = []
-            self._sizes[kind] = 0
+            self._sizes[kind] = envelope_size(kind, 0, 0)
         return closed
 
     def flush(self) -> list[Batch]:

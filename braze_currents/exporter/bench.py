@@ -74,8 +74,9 @@ def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> flo
 
     def post(body: bytes) -> int:
         session = getattr(local, "session", None)
-        if session is None:
+        if session is None:  # as lean as the exporter's: no per-call environment lookups
             session = local.session = requests.Session()
+            session.trust_env = False
         return session.post(
             url + "/users/track", data=body, headers=headers, timeout=60
         ).status_code
@@ -104,12 +105,14 @@ def run_bench(
     concurrency: int = 16,
     latencies: Sequence[float] = (0.0, 0.05),
     workdir: Path | None = None,
+    repeats: int = 3,
 ) -> dict[str, object]:
     """Exporter vs bare loop at each latency. Returns
     ``{"rows", "concurrency", "requests", "batch_size", "results": [{"latency_ms", "exporter":
     {...}, "exporter_pipelined": {...}, "bare": {...}, "exporter_vs_bare",
     "pipelined_vs_bare"}]}`` where each runner holds ``seconds``, ``rows_per_s`` and
-    ``requests_per_s``."""
+    ``requests_per_s``: the best of ``repeats`` interleaved runs (on a shared machine, other
+    load only ever slows a run down)."""
     own_tmp = None
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="braze-bench-")
@@ -138,22 +141,28 @@ def run_bench(
                             for line in dry.read_text().splitlines()
                         ]
                     line: dict[str, object] = {"latency_ms": round(latency * 1000)}
-                    for name, extra in (
-                        ("exporter", []),
-                        ("exporter_pipelined", ["--skip-on-invalid-records"]),
-                    ):
-                        box.execute("DROP SCHEMA IF EXISTS braze_export CASCADE")
+                    best: dict[str, tuple[float, int]] = {}
+                    for _ in range(repeats):  # interleaved, best of each: noise is one-sided
+                        for name, extra in (
+                            ("exporter", []),
+                            ("exporter_pipelined", ["--skip-on-invalid-records"]),
+                        ):
+                            box.execute("DROP SCHEMA IF EXISTS braze_export CASCADE")
+                            emulator.reset()
+                            code, seconds, report = _run_exporter([*common, *extra])
+                            stored = emulator.stats()["events"]
+                            if code != 0 or stored != rows:
+                                raise RuntimeError(f"{name}: exit {code}, {stored}/{rows} stored")
+                            if name not in best or seconds < best[name][0]:
+                                best[name] = (seconds, int(report["requests"]))
                         emulator.reset()
-                        code, seconds, report = _run_exporter([*common, *extra])
-                        stored = emulator.stats()["events"]
-                        if code != 0 or stored != rows:
-                            raise RuntimeError(f"{name}: exit {code}, {stored}/{rows} stored")
-                        line[name] = _line(name, rows, int(report["requests"]), seconds)
-                    emulator.reset()
-                    seconds = _bare_loop(emulator.url, emulator.api_key, bodies, concurrency)
-                    if emulator.stats()["events"] != rows:
-                        raise RuntimeError("bare loop: not every row stored")
-                    line["bare"] = _line("bare", rows, len(bodies), seconds)
+                        seconds = _bare_loop(emulator.url, emulator.api_key, bodies, concurrency)
+                        if emulator.stats()["events"] != rows:
+                            raise RuntimeError("bare loop: not every row stored")
+                        if "bare" not in best or seconds < best["bare"][0]:
+                            best["bare"] = (seconds, len(bodies))
+                    for name, (seconds, made) in best.items():
+                        line[name] = _line(name, rows, made, seconds)
                     bare = line["bare"]["seconds"]  # type: ignore[index]
                     line["exporter_vs_bare"] = round(bare / line["exporter"]["seconds"], 3)  # type: ignore[index]
                     line["pipelined_vs_bare"] = round(
@@ -196,9 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--latency", type=float, action="append", help="seconds; repeatable")
+    p.add_argument("--repeats", type=int, default=3, help="best of this many runs each")
     p.add_argument("--json", metavar="PATH", help="also write the numbers here")
     a = p.parse_args(argv)
-    bench = run_bench(a.rows, a.concurrency, tuple(a.latency or (0.0, 0.05)))
+    bench = run_bench(
+        a.rows, a.concurrency, tuple(a.latency or (0.0, 0.05)), repeats=max(1, a.repeats)
+    )
     print(format_table(bench))
     if a.json:
         Path(a.json).write_text(json.dumps(bench, indent=2) + "\n")

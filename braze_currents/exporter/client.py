@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import random
 import threading
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import requests
 import requests.auth
+import requests.utils
 from requests.adapters import HTTPAdapter
 
 from braze_currents import __version__
@@ -178,6 +180,12 @@ class BrazeClient:
             "User-Agent": USER_AGENT,
         }
         self._timeout = (http.connect_timeout, http.read_timeout)
+        self._proxies = requests.utils.get_environ_proxies(endpoint)
+        # TLS is always verified: against REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when set, as
+        # requests does, else certifi's bundle.
+        self._verify: str | bool = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
@@ -186,7 +194,11 @@ class BrazeClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.verify = True  # proxies and CA bundles from the environment still apply
+            # The environment's proxies and CA bundle, read once here rather than by requests
+            # on every call (it walks os.environ each time: a third of a request's CPU).
+            session.trust_env = False
+            session.proxies = self._proxies
+            session.verify = self._verify
             session.auth = self._auth
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
             session.mount("https://", adapter)

@@ -164,7 +164,22 @@ class Export:
             )
             total = count_rows(con, relation)
             self.tally.add("rows", total)
-            sql = stream_query(relation, plans, self.s.key_columns, self.s.is_user_attributes, join)
+            certifier = Certifier(
+                shaper,
+                columns,
+                self.s.pre_formatted,
+                self.s.delete_prioritization,
+                max_element_bytes(self.target.array_key, self.s.batch.max_request_bytes),
+            )
+            predicate = certifier.predicate()
+            sql = stream_query(
+                relation,
+                plans,
+                self.s.key_columns,
+                self.s.is_user_attributes,
+                join,
+                certified=predicate,
+            )
             preparer = Preparer(
                 plans,
                 shaper,
@@ -175,20 +190,13 @@ class Export:
             )
             params = join.params(key)
             if not self.s.skip_invalid:  # every row validated before the first request
-                certifier = Certifier(
-                    shaper,
-                    columns,
-                    self.s.pre_formatted,
-                    self.s.delete_prioritization,
-                    max_element_bytes(self.target.array_key, self.s.batch.max_request_bytes),
-                )
                 check_sql = stream_query(
                     relation,
                     plans,
                     self.s.key_columns,
                     self.s.is_user_attributes,
                     join,
-                    only_where=f"NOT coalesce({certifier.predicate()}, FALSE)",
+                    only_where=f"NOT coalesce({predicate}, FALSE)",
                 )
                 exit_code = self._validate(con, check_sql, params, preparer.copy())
             if exit_code != EXIT_INVALID:

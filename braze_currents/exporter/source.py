@@ -27,6 +27,7 @@ USER_KEY = "__braze_user_key"
 PREV_STATE = "__braze_prev_state"
 SOURCE_ALIAS = "__braze_src"
 CONTENT_HASH = "__braze_content_hash"
+CERTIFIED = "__braze_certified"
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,13 @@ def stream_query(
     with_user_key: bool,
     ledger: LedgerJoin,
     only_where: str | None = None,
+    certified: str = "FALSE",
 ) -> str:
     """The one query the export reads: the model's columns as ``plans`` say, each row's ledger
     identity (hash of the key columns or of the whole row, plus which copy of equal rows it is),
-    the user key, the previous attribute state. Parameter ``$1``: the ledger's export key."""
+    the user key, the previous attribute state, and whether ``certified`` (a predicate over the
+    model's columns, see certify.py) vouches for the row. Parameter ``$1``: the ledger's export
+    key. ``only_where``: an extra condition over the model's columns."""
     src = quote_ident(SOURCE_ALIAS)
     columns = [p.name for p in plans]
     whole_row = f"md5(CAST(to_json({src}) AS VARCHAR))"
@@ -192,7 +196,8 @@ def stream_query(
             f"st.{PREV_STATE}"
             if ledger.attribute_state
             else f"CAST(NULL AS VARCHAR) AS {PREV_STATE}"
-        ),
+        )
+        + f", coalesce({certified}, FALSE) AS {CERTIFIED}",
         "FROM numbered",
     ]
     if ledger.attribute_state:
