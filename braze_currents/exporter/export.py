@@ -22,7 +22,7 @@ import duckdb
 
 from braze_currents.exporter import ledger as ledger_mod
 from braze_currents.exporter.batching import Batch, Item, batches, max_element_bytes
-from braze_currents.exporter.certify import Certifier
+from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.client import BrazeClient
 from braze_currents.exporter.modes import RateGroup, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns
@@ -172,6 +172,7 @@ class Export:
                 max_element_bytes(self.target.array_key, self.s.batch.max_request_bytes),
             )
             predicate = certifier.predicate()
+            rendered = ElementRenderer(shaper, plans, certifier.types).element_sql()
             sql = stream_query(
                 relation,
                 plans,
@@ -179,6 +180,7 @@ class Export:
                 self.s.is_user_attributes,
                 join,
                 certified=predicate,
+                element=rendered,
             )
             preparer = Preparer(
                 plans,

@@ -28,6 +28,8 @@ ISO_DATE = "%Y-%m-%d"
 PRIMARY_IDENTIFIERS = ("external_id", "braze_id", "user_alias")
 ALIAS_COLUMNS = ("alias_name", "alias_label")
 IDENTIFIER_COLUMNS = ("external_id", "braze_id", "alias_name", "alias_label", "email", "phone")
+EVENT_FIELDS = ("app_id", "name", "time")  # in the order they appear in the object
+PURCHASE_FIELDS = ("app_id", "product_id", "currency", "price", "quantity", "time")
 FLAG_UPDATE_EXISTING = "_update_existing_only"
 FLAG_MERGE_OBJECTS = "_merge_objects"
 SYNTHETIC_PREFIX = "__braze_"
@@ -214,10 +216,9 @@ class ObjectShaper:
         if mode is Mode.TRACK:
             used: set[str] = set(self.identifier_columns)
             if record_type is RecordType.CUSTOM_EVENTS:
-                used |= {"name", "time", "app_id", FLAG_UPDATE_EXISTING}
+                used |= {*EVENT_FIELDS, FLAG_UPDATE_EXISTING}
             elif record_type is RecordType.PURCHASES:
-                fixed = {"product_id", "currency", "price", "time", "quantity", "app_id"}
-                used |= fixed | {FLAG_UPDATE_EXISTING}
+                used |= {*PURCHASE_FIELDS, FLAG_UPDATE_EXISTING}
             else:
                 used |= {FLAG_UPDATE_EXISTING, FLAG_MERGE_OBJECTS}
             self.extra_columns = [c for c in columns if c not in used]
@@ -307,12 +308,10 @@ class ObjectShaper:
         return obj
 
     def _event(self, row: dict[str, object]) -> Shaped:
-        return Shaped("events", self._track_common(row, ("app_id", "name", "time")))
+        return Shaped("events", self._track_common(row, EVENT_FIELDS))
 
     def _purchase(self, row: dict[str, object]) -> Shaped:
-        obj = self._track_common(
-            row, ("app_id", "product_id", "currency", "price", "quantity", "time")
-        )
+        obj = self._track_common(row, PURCHASE_FIELDS)
         currency = obj.get("currency")
         if isinstance(currency, str):
             obj["currency"] = currency.strip().upper()

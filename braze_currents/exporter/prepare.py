@@ -65,8 +65,8 @@ def same(a: object, b: object) -> bool:
 
 class Preparer:
     """Turns the stream query's tuples (the planned columns, then row hash, occurrence, user key,
-    previous attribute state and the certified flag) into ``Item``, ``Invalid`` or
-    ``Unchanged``."""
+    previous attribute state, the certified flag and the element DuckDB rendered) into ``Item``,
+    ``Invalid`` or ``Unchanged``."""
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class Preparer:
         self._read = make_row_reader(plans, wrap_nested_time=track_state)
         self._n = len(plans)
         self._shape = shaper.shape
+        self._kind = shaper.array_key
         self._check = check
         self._max_request_bytes = max_request_bytes
         self._max_element: dict[str, int] = {}
@@ -94,7 +95,9 @@ class Preparer:
 
     def prepare(self, values: Sequence[object], row: int) -> Item | Invalid | Unchanged:
         n = self._n
-        row_hash, occurrence, user_key, prev_state, certified = values[n : n + 5]
+        row_hash, occurrence, user_key, prev_state, certified, rendered = values[n : n + 6]
+        if rendered is not None:  # certified, and DuckDB rendered the element (certify.py)
+            return Item(row, row_hash, occurrence, self._kind, rendered.encode(), None, None, 1)  # type: ignore[union-attr,arg-type]
         data: dict[str, object] = {}
         try:
             data = self._read(values)

@@ -28,6 +28,7 @@ PREV_STATE = "__braze_prev_state"
 SOURCE_ALIAS = "__braze_src"
 CONTENT_HASH = "__braze_content_hash"
 CERTIFIED = "__braze_certified"
+ELEMENT = "__braze_element"
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,14 @@ def stream_query(
     ledger: LedgerJoin,
     only_where: str | None = None,
     certified: str = "FALSE",
+    element: str | None = None,
 ) -> str:
     """The one query the export reads: the model's columns as ``plans`` say, each row's ledger
     identity (hash of the key columns or of the whole row, plus which copy of equal rows it is),
     the user key, the previous attribute state, and whether ``certified`` (a predicate over the
     model's columns, see certify.py) vouches for the row. Parameter ``$1``: the ledger's export
-    key. ``only_where``: an extra condition over the model's columns."""
+    key. ``only_where``: an extra condition over the model's columns. ``element``: SQL
+    rendering a certified row's JSON element, when DuckDB can (NULL otherwise)."""
     src = quote_ident(SOURCE_ALIAS)
     columns = [p.name for p in plans]
     whole_row = f"md5(CAST(to_json({src}) AS VARCHAR))"
@@ -197,7 +200,12 @@ def stream_query(
             if ledger.attribute_state
             else f"CAST(NULL AS VARCHAR) AS {PREV_STATE}"
         )
-        + f", coalesce({certified}, FALSE) AS {CERTIFIED}",
+        + f", coalesce({certified}, FALSE) AS {CERTIFIED}"
+        + (
+            f", CASE WHEN coalesce({certified}, FALSE) THEN {element} END AS {ELEMENT}"
+            if element
+            else f", CAST(NULL AS VARCHAR) AS {ELEMENT}"
+        ),
         "FROM numbered",
     ]
     if ledger.attribute_state:

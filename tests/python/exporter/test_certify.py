@@ -3,13 +3,14 @@ plain typed marts whole (so the validation pass costs a scan, not a Python loop)
 
 from __future__ import annotations
 
+import json
 import random
 
 import duckdb
 import pytest
 
 from braze_currents.exporter.batching import max_element_bytes
-from braze_currents.exporter.certify import Certifier
+from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.modes import Mode, RecordType, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns
 from braze_currents.exporter.prepare import Invalid, Preparer
@@ -17,7 +18,21 @@ from braze_currents.exporter.sandbox import events_sql
 from braze_currents.exporter.source import LedgerJoin, Relation, stream_query, stream_rows
 from braze_currents.exporter.validation import checker_for
 
-TEXT = ["u1", None, "", "a", "u1", "$x", "x" * 255, "x" * 256, "é" * 493, "é" * 494, "USD", "usd", " EUR"]
+TEXT = [
+    "u1",
+    None,
+    "",
+    "a",
+    "u1",
+    "$x",
+    "x" * 255,
+    "x" * 256,
+    "é" * 493,
+    "é" * 494,
+    "USD",
+    "usd",
+    " EUR",
+]
 TIMES = ["2024-01-01 00:00:00", "infinity", "10000-01-01", None]
 COLUMNS = {
     "external_id": ("VARCHAR", TEXT),  # first values: the plausible ones
@@ -106,6 +121,28 @@ def test_certified_rows_are_valid_in_python(tmp_path, mode, record_type, priorit
         for row in chunk
     )
     assert 0 < len(certified) <= valid  # it certifies rows, never more than are valid
+
+    # where DuckDB renders the element too, it is the object Python would have built
+    element = ElementRenderer(shaper, plans, certifier.types).element_sql()
+    if element is None:
+        assert (mode, record_type) in (
+            (Mode.TRACK, RecordType.USER_ATTRIBUTES),
+            (Mode.DELETE, None),
+        )
+        return
+    rendered_sql = stream_query(
+        relation, plans, (), False, LedgerJoin(None, None), certified=predicate, element=element
+    )
+    compared = 0
+    for chunk in stream_rows(con, rendered_sql, [], 1000):
+        for row in chunk:
+            if row[-1] is None:
+                continue
+            fast = preparer.prepare(row, 0)
+            slow = preparer.prepare((*row[:-1], None), 0)
+            assert json.loads(fast.body) == json.loads(slow.body), (fast.body, slow.body)
+            compared += 1
+    assert compared == len(certified)
 
 
 def test_a_typed_mart_is_certified_whole(box, emu, run):
