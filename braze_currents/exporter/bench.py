@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -58,17 +59,22 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
-def _run_exporter(argv: list[str]) -> tuple[int, float, dict]:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_exporter(argv: list[str]) -> tuple[int, float, float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        started = time.perf_counter()
+        cpu, started = _cpu(), time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             code = export_main([*argv, "--report", str(report)])
         seconds = time.perf_counter() - started
-        return code, seconds, json.loads(report.read_text())
+        return code, seconds, _cpu() - cpu, json.loads(report.read_text())
 
 
-def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> float:
+def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
     local = threading.local()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
@@ -81,20 +87,23 @@ def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> flo
             url + "/users/track", data=body, headers=headers, timeout=60
         ).status_code
 
-    started = time.perf_counter()
+    cpu, started = _cpu(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         statuses = list(pool.map(post, bodies))
     seconds = time.perf_counter() - started
     bad = [s for s in statuses if s != 201]
     if bad:
         raise RuntimeError(f"bare loop: {len(bad)} requests failed ({bad[:3]})")
-    return seconds
+    return seconds, _cpu() - cpu
 
 
-def _line(name: str, rows: int, requests_made: int, seconds: float) -> dict[str, float]:
+def _line(
+    name: str, rows: int, requests_made: int, seconds: float, cpu: float
+) -> dict[str, object]:
     return {
         "runner": name,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "rows_per_s": round(rows / seconds, 1),
         "requests_per_s": round(requests_made / seconds, 1),
     }
@@ -111,7 +120,8 @@ def run_bench(
     ``{"rows", "concurrency", "requests", "batch_size", "results": [{"latency_ms", "exporter":
     {...}, "exporter_pipelined": {...}, "bare": {...}, "exporter_vs_bare",
     "pipelined_vs_bare"}]}`` where each runner holds ``seconds``, ``rows_per_s`` and
-    ``requests_per_s``: the best of ``repeats`` interleaved runs (on a shared machine, other
+    ``requests_per_s`` and ``cpu_seconds`` (of this process; the emulator's is not counted):
+    the best of ``repeats`` interleaved runs (on a shared machine, other
     load only ever slows a run down)."""
     own_tmp = None
     if workdir is None:
@@ -141,7 +151,7 @@ def run_bench(
                             for line in dry.read_text().splitlines()
                         ]
                     line: dict[str, object] = {"latency_ms": round(latency * 1000)}
-                    best: dict[str, tuple[float, int]] = {}
+                    best: dict[str, tuple[float, int, float]] = {}
                     for _ in range(repeats):  # interleaved, best of each: noise is one-sided
                         for name, extra in (
                             ("exporter", []),
@@ -149,20 +159,22 @@ def run_bench(
                         ):
                             box.execute("DROP SCHEMA IF EXISTS braze_export CASCADE")
                             emulator.reset()
-                            code, seconds, report = _run_exporter([*common, *extra])
+                            code, seconds, cpu, report = _run_exporter([*common, *extra])
                             stored = emulator.stats()["events"]
                             if code != 0 or stored != rows:
                                 raise RuntimeError(f"{name}: exit {code}, {stored}/{rows} stored")
                             if name not in best or seconds < best[name][0]:
-                                best[name] = (seconds, int(report["requests"]))
+                                best[name] = (seconds, int(report["requests"]), cpu)
                         emulator.reset()
-                        seconds = _bare_loop(emulator.url, emulator.api_key, bodies, concurrency)
+                        seconds, cpu = _bare_loop(
+                            emulator.url, emulator.api_key, bodies, concurrency
+                        )
                         if emulator.stats()["events"] != rows:
                             raise RuntimeError("bare loop: not every row stored")
                         if "bare" not in best or seconds < best["bare"][0]:
-                            best["bare"] = (seconds, len(bodies))
-                    for name, (seconds, made) in best.items():
-                        line[name] = _line(name, rows, made, seconds)
+                            best["bare"] = (seconds, len(bodies), cpu)
+                    for name, (seconds, made, cpu) in best.items():
+                        line[name] = _line(name, rows, made, seconds, cpu)
                     bare = line["bare"]["seconds"]  # type: ignore[index]
                     line["exporter_vs_bare"] = round(bare / line["exporter"]["seconds"], 3)  # type: ignore[index]
                     line["pipelined_vs_bare"] = round(
@@ -187,7 +199,7 @@ def format_table(bench: dict[str, object]) -> str:
         f"Export: {bench['rows']} custom events, {bench['requests']} requests of up to "
         f"{bench['batch_size']}, concurrency {bench['concurrency']}",
         f"{'latency':>8} {'runner':<20} {'seconds':>8} {'rows/s':>10} {'requests/s':>11} "
-        f"{'vs bare':>8}",
+        f"{'vs bare':>8} {'cpu s':>7}",
     ]
     for line in bench["results"]:  # type: ignore[attr-defined]
         bare = line["bare"]["seconds"]
@@ -195,7 +207,8 @@ def format_table(bench: dict[str, object]) -> str:
             r = line[name]
             out.append(
                 f"{line['latency_ms']:>6}ms {name:<20} {r['seconds']:>8.2f} "
-                f"{r['rows_per_s']:>10.0f} {r['requests_per_s']:>11.1f} {bare / r['seconds']:>7.0%}"
+                f"{r['rows_per_s']:>10.0f} {r['requests_per_s']:>11.1f} "
+                f"{bare / r['seconds']:>8.0%} {r['cpu_seconds']:>7.2f}"
             )
     return "\n".join(out)
 

@@ -148,8 +148,12 @@ class Export:
                     ", ".join(shaper.ignored_columns),
                 )
             key = ledger_mod.export_key(self.s.model, self.s.label, self.s.endpoint)
+            journals = ledger_mod.journal_dir(self.s.database)
             if not self.s.dry_run:
                 ledger_mod.ensure_schema(con)
+                recovered = ledger_mod.apply_journals(con, journals)
+                if recovered:
+                    log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
                 ledger_mod.record_run_start(
                     con, self.run_id, key, self.s.model, str(relation), self.s.label
                 )
@@ -344,7 +348,8 @@ class Export:
             if sender is not None:
                 sender.stop(reason)
 
-        writer = ledger_mod.LedgerWriter(con, key, self.run_id, on_error=ledger_failed)
+        journals = ledger_mod.journal_dir(s.database)
+        writer = ledger_mod.LedgerWriter(journals, key, self.run_id, on_error=ledger_failed)
         sender = Sender(
             SendContext(
                 client=client,
@@ -370,6 +375,7 @@ class Export:
             self.header["ledger_commits"] = writer.commits
         if writer.error:
             sender.stop(writer.error)
+        ledger_mod.apply_journals(con, journals)
         self.stop_reason = sender.stop_reason
         if s.is_user_attributes and not writer.error:
             with contextlib.suppress(duckdb.Error):

@@ -7,10 +7,14 @@
   every user; ``--delta`` compares against it and sends only what changed.
 - ``runs``: one row per export run with its summary.
 
-A writer thread commits acknowledgements as they arrive (group commit: whatever arrived while
-the previous commit ran goes into the next). A sending thread waits until its batch's commit is
-done before it takes the next batch, so an acknowledged batch counts as in flight until it is
-durable, and a SIGKILL loses at most what was in flight.
+Acknowledgements are made durable as they arrive through a write-ahead journal: a writer
+thread appends them to a file next to the warehouse (``<database>.braze_export_journal/``) and
+fsyncs it (group commit: whatever arrived during one fsync goes into the next). A sending
+thread waits until its batch is durable before it takes the next batch, so an acknowledged
+batch counts as in flight until then, and a SIGKILL loses at most what was in flight. The
+journal goes into the tables in one transaction at the end of the run, or at the start of the
+next run when the previous one was killed. (An fsync'd append costs a tenth of the CPU of a
+DuckDB commit, which matters at a thousand requests a second.)
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -113,22 +119,42 @@ def compact_state(con: duckdb.DuckDBPyConnection, key: str) -> None:
     )
 
 
+def journal_dir(database: Path) -> Path:
+    return database.with_name(database.name + ".braze_export_journal")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 class LedgerWriter:
-    """Records acknowledged items from any thread; one thread commits them in groups."""
+    """Records acknowledged items from any thread; one thread appends them to the run's journal
+    and fsyncs it, in groups."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        directory: Path,
         key: str,
         run_id: str,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
-        self._con = con.cursor()
-        self._key = key
-        self._run_id = run_id
+        directory.mkdir(exist_ok=True)
+        self.path = directory / f"{run_id}.journal"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        header = json.dumps({"export_key": key, "run_id": run_id}) + "\n"
+        _write_all(self._fd, header.encode())
+        os.fsync(self._fd)
+        with contextlib.suppress(OSError):  # make the new file's name durable too
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         self._queue: queue.Queue[tuple[list[Item], threading.Event] | None] = queue.Queue()
         self._on_error = on_error
-        self._seq = time.time_ns()
         self.commits = 0
         self.recorded = 0
         self.error: str | None = None
@@ -136,7 +162,7 @@ class LedgerWriter:
         self._thread.start()
 
     def record(self, items: Sequence[Item]) -> threading.Event:
-        """Queues acknowledged items; the event is set once they are committed (or the ledger
+        """Queues acknowledged items; the event is set once they are durable (or the ledger
         failed, see ``error``)."""
         done = threading.Event()
         if items:
@@ -146,10 +172,10 @@ class LedgerWriter:
         return done
 
     def close(self) -> None:
-        """Commits everything recorded so far and stops the thread."""
+        """Makes everything recorded so far durable and stops the thread."""
         self._queue.put(None)
         self._thread.join()
-        self._con.close()
+        os.close(self._fd)
 
     def _run(self) -> None:
         stop = False
@@ -157,7 +183,7 @@ class LedgerWriter:
             group: list[Item] = []
             waiting: list[threading.Event] = []
             entry = self._queue.get()
-            while True:  # everything that queued up meanwhile goes into the same commit
+            while True:  # everything that queued up meanwhile goes into the same fsync
                 if entry is None:
                     stop = True
                 else:
@@ -173,31 +199,80 @@ class LedgerWriter:
                 done.set()
 
     def _commit(self, items: list[Item]) -> None:
-        hashes = [i.row_hash for i in items]
-        occurrences = [i.occurrence for i in items]
-        states = [(i.user_key, i.state) for i in items if i.user_key is not None and i.state]
+        lines = []
+        for i in items:
+            lines.append(f"D\t{i.row_hash}\t{i.occurrence}\n")
+            if i.user_key is not None and i.state:
+                user, state = json.dumps(i.user_key), json.dumps(i.state)
+                lines.append(f"S\t{i.row_hash}\t{i.occurrence}\t{user}\t{state}\n")
         try:
-            self._con.execute("BEGIN TRANSACTION")
-            self._con.execute(
-                f"INSERT INTO {DELIVERIES} SELECT $1, unnest($2::VARCHAR[]), "
-                "unnest($3::BIGINT[]), $4, now()",
-                [self._key, hashes, occurrences, self._run_id],
-            )
-            if states:
-                seqs = [max(self._seq + n + 1, 0) for n in range(len(states))]
-                self._seq = max(seqs[-1], time.time_ns())
-                self._con.execute(
-                    f"INSERT INTO {ATTRIBUTE_STATE} SELECT $1, unnest($2::VARCHAR[]), "
-                    "unnest($3::VARCHAR[]), unnest($4::BIGINT[]), $5, now()",
-                    [self._key, [u for u, _ in states], [s for _, s in states], seqs, self._run_id],
-                )
-            self._con.execute("COMMIT")
+            _write_all(self._fd, "".join(lines).encode())
+            os.fsync(self._fd)
             self.commits += 1
             self.recorded += len(items)
-        except duckdb.Error as exc:
-            self.error = f"cannot write the delivery ledger: {exc}"
+        except OSError as exc:
+            self.error = f"cannot write the delivery journal {self.path}: {exc}"
             log.error("%s", self.error)
-            with contextlib.suppress(duckdb.Error):
-                self._con.execute("ROLLBACK")
             if self._on_error:
                 self._on_error(self.error)
+
+
+def read_journal(path: Path) -> tuple[dict, list[tuple[str, int]], list[tuple[str, str]]]:
+    """The journal's header, deliveries and attribute states; a torn last line (the process
+    died while writing it) is ignored: its batch was never durable, so never counted."""
+    deliveries: list[tuple[str, int]] = []
+    states: list[tuple[str, str]] = []
+    with open(path, "rb") as f:
+        head = f.readline()
+        if not head.endswith(b"\n"):
+            return {}, deliveries, states
+        header = json.loads(head)
+        for line in f:
+            if not line.endswith(b"\n"):
+                break
+            fields = line[:-1].decode().split("\t")
+            if fields[0] == "D":
+                deliveries.append((fields[1], int(fields[2])))
+            elif fields[0] == "S":
+                states.append((json.loads(fields[3]), json.loads(fields[4])))
+    return header, deliveries, states
+
+
+def apply_journals(con: duckdb.DuckDBPyConnection, directory: Path) -> int:
+    """Moves every journal in ``directory`` into the ledger tables (one transaction each) and
+    deletes it. Returns the number of deliveries applied."""
+    if not directory.is_dir():
+        return 0
+    applied = 0
+    for path in sorted(directory.glob("*.journal")):
+        header, deliveries, states = read_journal(path)
+        if header:
+            key, run_id = header["export_key"], header["run_id"]
+            seq = time.time_ns()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if deliveries:
+                    con.execute(
+                        f"INSERT INTO {DELIVERIES} SELECT $1, unnest($2::VARCHAR[]), "
+                        "unnest($3::BIGINT[]), $4, now()",
+                        [key, [h for h, _ in deliveries], [n for _, n in deliveries], run_id],
+                    )
+                if states:
+                    con.execute(
+                        f"INSERT INTO {ATTRIBUTE_STATE} SELECT $1, unnest($2::VARCHAR[]), "
+                        "unnest($3::VARCHAR[]), unnest($4::BIGINT[]), $5, now()",
+                        [
+                            key,
+                            [u for u, _ in states],
+                            [a for _, a in states],
+                            list(range(seq, seq + len(states))),
+                            run_id,
+                        ],
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            applied += len(deliveries)
+        path.unlink()
+    return applied
