@@ -199,12 +199,15 @@ class LedgerWriter:
                 done.set()
 
     def _commit(self, items: list[Item]) -> None:
+        # One line per item: row hash, occurrence, then (user attributes) the user key and the
+        # attribute state as JSON strings, which hold no tab or newline.
         lines = []
         for i in items:
-            lines.append(f"D\t{i.row_hash}\t{i.occurrence}\n")
             if i.user_key is not None and i.state:
                 user, state = json.dumps(i.user_key), json.dumps(i.state)
-                lines.append(f"S\t{i.row_hash}\t{i.occurrence}\t{user}\t{state}\n")
+                lines.append(f"{i.row_hash}\t{i.occurrence}\t{user}\t{state}\n")
+            else:
+                lines.append(f"{i.row_hash}\t{i.occurrence}\t\t\n")
         try:
             _write_all(self._fd, "".join(lines).encode())
             os.fsync(self._fd)
@@ -217,62 +220,67 @@ class LedgerWriter:
                 self._on_error(self.error)
 
 
-def read_journal(path: Path) -> tuple[dict, list[tuple[str, int]], list[tuple[str, str]]]:
-    """The journal's header, deliveries and attribute states; a torn last line (the process
-    died while writing it) is ignored: its batch was never durable, so never counted."""
-    deliveries: list[tuple[str, int]] = []
-    states: list[tuple[str, str]] = []
-    with open(path, "rb") as f:
+def _journal_header(path: Path) -> dict | None:
+    """The header of a journal, after cutting a torn last line (the process died while writing
+    it: that batch was never durable, so never counted as delivered)."""
+    with open(path, "r+b") as f:
         head = f.readline()
         if not head.endswith(b"\n"):
-            return {}, deliveries, states
-        header = json.loads(head)
-        for line in f:
-            if not line.endswith(b"\n"):
+            return None
+        end = f.seek(0, os.SEEK_END)
+        cut = end
+        while cut > len(head):  # walk back to the last newline
+            start = max(len(head), cut - 65536)
+            f.seek(start)
+            found = f.read(cut - start).rfind(b"\n")
+            if found >= 0:
+                cut = start + found + 1
                 break
-            fields = line[:-1].decode().split("\t")
-            if fields[0] == "D":
-                deliveries.append((fields[1], int(fields[2])))
-            elif fields[0] == "S":
-                states.append((json.loads(fields[3]), json.loads(fields[4])))
-    return header, deliveries, states
+            cut = start
+        if cut != end:
+            f.truncate(cut)
+    return json.loads(head)
+
+
+JOURNAL_SQL = (
+    "SELECT row_hash, occurrence, json_extract_string(user_key, '$') AS user_key, "
+    "json_extract_string(state, '$') AS state FROM read_csv($path, skip = 1, delim = '\t', "
+    "header = false, quote = '', escape = '', auto_detect = false, columns = {'row_hash': "
+    "'VARCHAR', 'occurrence': 'BIGINT', 'user_key': 'VARCHAR', 'state': 'VARCHAR'})"
+)
 
 
 def apply_journals(con: duckdb.DuckDBPyConnection, directory: Path) -> int:
-    """Moves every journal in ``directory`` into the ledger tables (one transaction each) and
-    deletes it. Returns the number of deliveries applied."""
+    """Moves every journal in ``directory`` into the ledger tables (one transaction each, read
+    by DuckDB's CSV reader) and deletes it. Returns the number of deliveries applied."""
     if not directory.is_dir():
         return 0
     applied = 0
     for path in sorted(directory.glob("*.journal")):
-        header, deliveries, states = read_journal(path)
+        header = _journal_header(path)
         if header:
-            key, run_id = header["export_key"], header["run_id"]
-            seq = time.time_ns()
+            params = {"path": str(path), "key": header["export_key"], "run": header["run_id"]}
             con.execute("BEGIN TRANSACTION")
             try:
-                if deliveries:
+                con.execute(
+                    f"INSERT INTO {DELIVERIES} SELECT $key, row_hash, occurrence, $run, now() "
+                    f"FROM ({JOURNAL_SQL})",
+                    params,
+                )
+                applied += int(
                     con.execute(
-                        f"INSERT INTO {DELIVERIES} SELECT $1, unnest($2::VARCHAR[]), "
-                        "unnest($3::BIGINT[]), $4, now()",
-                        [key, [h for h, _ in deliveries], [n for _, n in deliveries], run_id],
-                    )
-                if states:
-                    con.execute(
-                        f"INSERT INTO {ATTRIBUTE_STATE} SELECT $1, unnest($2::VARCHAR[]), "
-                        "unnest($3::VARCHAR[]), unnest($4::BIGINT[]), $5, now()",
-                        [
-                            key,
-                            [u for u, _ in states],
-                            [a for _, a in states],
-                            list(range(seq, seq + len(states))),
-                            run_id,
-                        ],
-                    )
+                        "SELECT count(*) FROM (" + JOURNAL_SQL + ")", {"path": str(path)}
+                    ).fetchone()[0]
+                )
+                con.execute(
+                    f"INSERT INTO {ATTRIBUTE_STATE} SELECT $key, user_key, state, "
+                    "$seq + row_number() OVER (), $run, now() "
+                    f"FROM ({JOURNAL_SQL}) WHERE user_key IS NOT NULL",
+                    {**params, "seq": time.time_ns()},
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            applied += len(deliveries)
         path.unlink()
     return applied

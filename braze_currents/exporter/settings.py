@@ -226,16 +226,66 @@ def build_parser() -> argparse.ArgumentParser:
 
     limits = p.add_argument_group("limits (defaults: Braze's published limits)")
     b, r, h = BatchSettings(), RateSettings(), HttpSettings()
-    limits.add_argument("--track-batch-size", type=_positive_int, default=b.track_objects)
-    limits.add_argument("--alias-batch-size", type=_positive_int, default=b.new_alias)
-    limits.add_argument("--identify-batch-size", type=_positive_int, default=b.identify)
-    limits.add_argument("--delete-batch-size", type=_positive_int, default=b.delete)
-    limits.add_argument("--max-request-bytes", type=_positive_int, default=b.max_request_bytes)
-    limits.add_argument("--track-rate-limit", type=_positive_int, default=r.track_requests)
-    limits.add_argument("--track-rate-window", type=_positive_float, default=r.track_window)
-    limits.add_argument("--users-rate-limit", type=_positive_int, default=r.users_requests)
-    limits.add_argument("--users-rate-window", type=_positive_float, default=r.users_window)
-    limits.add_argument("--rate-headroom", type=_positive_float, default=r.headroom)
+    limits.add_argument(
+        "--track-batch-size",
+        type=_positive_int,
+        default=b.track_objects,
+        help="objects per /users/track request, all arrays together (default %(default)s)",
+    )
+    limits.add_argument(
+        "--alias-batch-size",
+        type=_positive_int,
+        default=b.new_alias,
+        help="aliases per /users/alias/new request (default %(default)s)",
+    )
+    limits.add_argument(
+        "--identify-batch-size",
+        type=_positive_int,
+        default=b.identify,
+        help="entries per /users/identify request (default %(default)s)",
+    )
+    limits.add_argument(
+        "--delete-batch-size",
+        type=_positive_int,
+        default=b.delete,
+        help="identifiers per /users/delete request (default %(default)s)",
+    )
+    limits.add_argument(
+        "--max-request-bytes",
+        type=_positive_int,
+        default=b.max_request_bytes,
+        help="largest request body sent; Braze answers 413 over 4 MB (default %(default)s)",
+    )
+    limits.add_argument(
+        "--track-rate-limit",
+        type=_positive_int,
+        default=r.track_requests,
+        help="/users/track requests allowed per window (default %(default)s)",
+    )
+    limits.add_argument(
+        "--track-rate-window",
+        type=_positive_float,
+        default=r.track_window,
+        help="seconds (default %(default)s)",
+    )
+    limits.add_argument(
+        "--users-rate-limit",
+        type=_positive_int,
+        default=r.users_requests,
+        help="requests per window shared by alias/new, identify, delete (default %(default)s)",
+    )
+    limits.add_argument(
+        "--users-rate-window",
+        type=_positive_float,
+        default=r.users_window,
+        help="seconds (default %(default)s)",
+    )
+    limits.add_argument(
+        "--rate-headroom",
+        type=_positive_float,
+        default=r.headroom,
+        help="share of the limit the client aims at (default %(default)s)",
+    )
 
     http = p.add_argument_group("http")
     http.add_argument(
@@ -244,13 +294,48 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="requests in flight (default: enough to reach the rate limit at 200 ms a request)",
     )
-    http.add_argument("--connect-timeout", type=_positive_float, default=h.connect_timeout)
-    http.add_argument("--read-timeout", type=_positive_float, default=h.read_timeout)
-    http.add_argument("--max-retries", type=int, default=h.max_retries)
-    http.add_argument("--max-rate-limited-retries", type=int, default=h.max_rate_limited_retries)
-    http.add_argument("--backoff-base", type=_non_negative_float, default=h.backoff_base)
-    http.add_argument("--backoff-max", type=_non_negative_float, default=h.backoff_max)
-    http.add_argument("--max-wait", type=_non_negative_float, default=h.max_wait)
+    http.add_argument(
+        "--connect-timeout",
+        type=_positive_float,
+        default=h.connect_timeout,
+        help="seconds (default %(default)s)",
+    )
+    http.add_argument(
+        "--read-timeout",
+        type=_positive_float,
+        default=h.read_timeout,
+        help="seconds (default %(default)s)",
+    )
+    http.add_argument(
+        "--max-retries",
+        type=int,
+        default=h.max_retries,
+        help="retries of a batch on 5xx, timeouts, dropped connections (default %(default)s)",
+    )
+    http.add_argument(
+        "--max-rate-limited-retries",
+        type=int,
+        default=h.max_rate_limited_retries,
+        help="retries of a batch answered 429 (default %(default)s)",
+    )
+    http.add_argument(
+        "--backoff-base",
+        type=_non_negative_float,
+        default=h.backoff_base,
+        help="seconds; exponential backoff with jitter starts here (default %(default)s)",
+    )
+    http.add_argument(
+        "--backoff-max",
+        type=_non_negative_float,
+        default=h.backoff_max,
+        help="seconds; longest backoff (default %(default)s)",
+    )
+    http.add_argument(
+        "--max-wait",
+        type=_non_negative_float,
+        default=h.max_wait,
+        help="seconds; longest wait a 429's headers may impose (default %(default)s)",
+    )
 
     run = p.add_argument_group("run")
     run.add_argument("--chunk-rows", type=_positive_int, default=10_000, help="rows per fetch")
