@@ -80,15 +80,19 @@ def _keys_error(mapping: dict, skip: tuple[str, ...]) -> str | None:
     return None
 
 
-def event_error(obj: dict) -> str | None:
-    if not _text(obj.get("name")):
-        return "invalid_event_name"
+def _time_and_properties_error(obj: dict) -> str | None:
     if not _time(obj.get("time")):
         return "invalid_time"
     props = obj.get("properties", {})
     if not isinstance(props, dict):
         return "invalid_properties"
     return _keys_error(props, ())
+
+
+def event_error(obj: dict) -> str | None:
+    if not _text(obj.get("name")):
+        return "invalid_event_name"
+    return _time_and_properties_error(obj)
 
 
 def purchase_error(obj: dict) -> str | None:
@@ -103,12 +107,7 @@ def purchase_error(obj: dict) -> str | None:
     quantity = obj.get("quantity", 1)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 100:
         return "invalid_quantity"
-    if not _time(obj.get("time")):
-        return "invalid_time"
-    props = obj.get("properties", {})
-    if not isinstance(props, dict):
-        return "invalid_properties"
-    return _keys_error(props, ())
+    return _time_and_properties_error(obj)
 
 
 def attributes_error(obj: dict) -> str | None:

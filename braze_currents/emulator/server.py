@@ -252,28 +252,25 @@ def _users(
     return accepted, errors
 
 
-def _alias_new(state: EmulatorState, body: dict) -> tuple[int, dict]:
-    accepted, errors = _users(
-        state, "user_aliases", body.get("user_aliases"), rules.new_alias_error
-    )
-    with state.store.lock:
-        state.store.aliases.extend(accepted)
-    reply: dict[str, object] = {"aliases_processed": len(accepted), "message": "success"}
-    if errors:
-        reply["errors"] = errors
-    return 201, reply
+def _aliases_endpoint(
+    array: str, check: Callable[[object], str | None], stored: str
+) -> Callable[[EmulatorState, dict], tuple[int, dict]]:
+    """/users/alias/new and /users/identify: one array, stored in ``Store.<stored>``."""
+
+    def handle(state: EmulatorState, body: dict) -> tuple[int, dict]:
+        accepted, errors = _users(state, array, body.get(array), check)
+        with state.store.lock:
+            getattr(state.store, stored).extend(accepted)
+        reply: dict[str, object] = {"aliases_processed": len(accepted), "message": "success"}
+        if errors:
+            reply["errors"] = errors
+        return 201, reply
+
+    return handle
 
 
-def _identify(state: EmulatorState, body: dict) -> tuple[int, dict]:
-    accepted, errors = _users(
-        state, "aliases_to_identify", body.get("aliases_to_identify"), rules.identify_error
-    )
-    with state.store.lock:
-        state.store.identified.extend(accepted)
-    reply: dict[str, object] = {"aliases_processed": len(accepted), "message": "success"}
-    if errors:
-        reply["errors"] = errors
-    return 201, reply
+_alias_new = _aliases_endpoint("user_aliases", rules.new_alias_error, "aliases")
+_identify = _aliases_endpoint("aliases_to_identify", rules.identify_error, "identified")
 
 
 def _delete(state: EmulatorState, body: dict) -> tuple[int, dict]:

@@ -68,9 +68,12 @@ def _run_exporter(argv: list[str]) -> tuple[int, float, float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cpu, started = _cpu(), time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             code = export_main([*argv, "--report", str(report)])
         seconds = time.perf_counter() - started
+        if code != 0:
+            raise RuntimeError(f"export_to_braze exited {code}: {err.getvalue()[-2000:]}")
         return code, seconds, _cpu() - cpu, json.loads(report.read_text())
 
 
