@@ -251,7 +251,7 @@ class Export:
         for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
             for values in chunk:
                 checked += 1
-                out = preparer.prepare(values, checked)
+                out = preparer.prepare(values)
                 if type(out) is Invalid:
                     invalid += 1
                     self.tally.reject("invalid", out.row, out.key, out.reason)
@@ -279,7 +279,7 @@ class Export:
         for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
             for values in chunk:
                 row += 1
-                out = prepare(values, row)
+                out = prepare(values)
                 if type(out) is Item:
                     yield out
                 elif type(out) is Unchanged:
@@ -288,7 +288,7 @@ class Export:
                 else:
                     assert isinstance(out, Invalid)
                     if not self.s.skip_invalid:  # cannot happen: the validation pass judged it
-                        log.error("row %d failed validation after the validation pass", row)
+                        log.error("row %s failed validation after the validation pass", out.row)
                         self.late_invalid = True
                     status = "skipped_invalid" if self.s.skip_invalid else "invalid"
                     tally.reject(status, out.row, out.key, out.reason)

@@ -65,8 +65,8 @@ def same(a: object, b: object) -> bool:
 
 class Preparer:
     """Turns the stream query's tuples (the planned columns, then row hash, occurrence, user key,
-    previous attribute state, the certified flag and the element DuckDB rendered) into ``Item``,
-    ``Invalid`` or ``Unchanged``."""
+    previous attribute state, the row's position, the certified flag and the element DuckDB
+    rendered) into ``Item``, ``Invalid`` or ``Unchanged``."""
 
     def __init__(
         self,
@@ -93,9 +93,9 @@ class Preparer:
         """A fresh preparer with the same settings (its own counters)."""
         return Preparer(*self._args)
 
-    def prepare(self, values: Sequence[object], row: int) -> Item | Invalid | Unchanged:
+    def prepare(self, values: Sequence[object]) -> Item | Invalid | Unchanged:
         n = self._n
-        row_hash, occurrence, user_key, prev_state, certified, rendered = values[n : n + 6]
+        row_hash, occurrence, user_key, prev_state, row, certified, rendered = values[n : n + 7]
         if rendered is not None:  # certified, and DuckDB rendered the element (certify.py)
             return Item(row, row_hash, occurrence, self._kind, rendered.encode(), None, None, 1)  # type: ignore[union-attr,arg-type]
         data: dict[str, object] = {}

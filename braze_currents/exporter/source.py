@@ -27,6 +27,7 @@ USER_KEY = "__braze_user_key"
 PREV_STATE = "__braze_prev_state"
 SOURCE_ALIAS = "__braze_src"
 CONTENT_HASH = "__braze_content_hash"
+ORDINAL = "__braze_row"  # the row's position in the model, as scanned
 CERTIFIED = "__braze_certified"
 ELEMENT = "__braze_element"
 
@@ -178,7 +179,7 @@ def stream_query(
     src = quote_ident(SOURCE_ALIAS)
     columns = [p.name for p in plans]
     whole_row = f"md5(CAST(to_json({src}) AS VARCHAR))"
-    keyed = [f"{src}.*"]
+    keyed = [f"{src}.*", f"row_number() OVER () AS {ORDINAL}"]
     if key_columns:  # rows with equal keys are numbered in the order of their content
         packed = ", ".join(f"{quote_ident(c)} := {src}.{quote_ident(c)}" for c in key_columns)
         keyed.append(f"md5(CAST(to_json(struct_pack({packed})) AS VARCHAR)) AS {ROW_HASH}")
@@ -200,7 +201,7 @@ def stream_query(
             if ledger.attribute_state
             else f"CAST(NULL AS VARCHAR) AS {PREV_STATE}"
         )
-        + f", coalesce({certified}, FALSE) AS {CERTIFIED}"
+        + f", {ORDINAL}, coalesce({certified}, FALSE) AS {CERTIFIED}"
         + (
             f", CASE WHEN coalesce({certified}, FALSE) THEN {element} END AS {ELEMENT}"
             if element

@@ -139,3 +139,15 @@ def test_delete_by_email_needs_prioritization(box, emu, run):
     assert result.code == 2
     assert "--delete-prioritization" in result.report["rejects"][0]["reason"]
     assert emu.store.requests == 0
+
+
+def test_report_row_is_the_position_in_the_model(box, emu, run):
+    box.add_model(
+        "m",
+        "SELECT 'u' || i AS external_id, 'e' AS name, "
+        "CASE WHEN i = 5 THEN 'bad time' ELSE '2024-01-01' END AS time FROM range(8) r(i)",
+    )
+    result = run("--model", "m", "--mode", "user_track", "--track-record-type", "custom_events")
+    assert result.code == 2
+    [reject] = result.report["rejects"]
+    assert reject["row"] == 6 and reject["row_key"] == "external_id=u5"

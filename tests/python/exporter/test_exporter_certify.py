@@ -110,13 +110,13 @@ def test_certified_rows_are_valid_in_python(tmp_path, mode, record_type, priorit
     wrongly = [
         (out.reason, row[:8])
         for row in certified
-        if isinstance(out := preparer.prepare(row, 0), Invalid)
+        if isinstance(out := preparer.prepare(row), Invalid)
     ]
     assert wrongly == []
     total = sum(len(c) for c in stream_rows(con, base, [], 1000))
     assert total == 1500
     valid = sum(
-        not isinstance(preparer.prepare(row, 0), Invalid)
+        not isinstance(preparer.prepare(row), Invalid)
         for chunk in stream_rows(con, base, [], 1000)
         for row in chunk
     )
@@ -138,8 +138,8 @@ def test_certified_rows_are_valid_in_python(tmp_path, mode, record_type, priorit
         for row in chunk:
             if row[-1] is None:
                 continue
-            fast = preparer.prepare(row, 0)
-            slow = preparer.prepare((*row[:-1], None), 0)
+            fast = preparer.prepare(row)
+            slow = preparer.prepare((*row[:-1], None))
             assert json.loads(fast.body) == json.loads(slow.body), (fast.body, slow.body)
             compared += 1
     assert compared == len(certified)
