@@ -168,6 +168,17 @@ class Export:
             )
             total = count_rows(con, relation)
             self.tally.add("rows", total)
+            expected = total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0)
+            log.info(
+                "%s %s (%s) as %s to %s: %d rows, about %d not yet delivered",
+                "dry run of" if self.s.dry_run else "exporting",
+                self.s.model,
+                relation,
+                self.s.label,
+                self.s.endpoint or "(no endpoint)",
+                total,
+                max(0, expected),
+            )
             certifier = Certifier(
                 shaper,
                 columns,
@@ -207,7 +218,7 @@ class Export:
                 exit_code = self._validate(con, check_sql, params, preparer.copy())
             if exit_code != EXIT_INVALID:
                 rows = self._prepared(con, sql, params, preparer)
-                exit_code = self._deliver(con, key, rows, total)
+                exit_code = self._deliver(con, key, rows, max(0, expected))
             if self.streamed is None and join.deliveries:  # stopped early: count the rest
                 self.streamed = _count_query(con, sql, params)
             already = total - (self.streamed if self.streamed is not None else total)

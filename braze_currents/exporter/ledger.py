@@ -90,6 +90,13 @@ def ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return int(found) == 2
 
 
+def acknowledged(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    """Rows of this export Braze acknowledged so far (some may have left the model since)."""
+    return int(
+        con.execute(f"SELECT count(*) FROM {DELIVERIES} WHERE export_key = ?", [key]).fetchone()[0]
+    )
+
+
 def record_run_start(
     con: duckdb.DuckDBPyConnection, run_id: str, key: str, model: str, relation: str, mode: str
 ) -> None:
