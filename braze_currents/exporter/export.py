@@ -34,6 +34,7 @@ from braze_currents.exporter.sender import SendContext, Sender
 from braze_currents.exporter.settings import ConfigError, Settings
 from braze_currents.exporter.source import (
     LedgerJoin,
+    Relation,
     count_rows,
     describe,
     locate,
@@ -46,6 +47,18 @@ from braze_currents.exporter.validation import checker_for
 log = logging.getLogger("braze_currents.exporter")
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_UNDELIVERED = 0, 1, 2, 3
+
+
+@dataclass
+class _Plan:
+    key: str  # the ledger's export key
+    join: LedgerJoin
+    params: list[object]
+    total: int  # rows in the model
+    expected: int  # rows not yet delivered, about
+    sql: str  # the sending pass
+    check_sql: str  # the validation pass: the rows DuckDB cannot certify
+    preparer: Preparer
 
 
 @dataclass
@@ -120,112 +133,15 @@ class Export:
         started_at = dt.datetime.now(dt.UTC)
         relation = resolve_model(self.s.model, self.s.target_path)
         con = self._connect()
-        exit_code = EXIT_ERROR
         try:
-            relation = locate(con, relation)
-            self.header["relation"] = str(relation)
-            columns = describe(con, relation)
-            names = [c for c, _ in columns]
-            for flag, wanted in (
-                ("--pre-formatted-fields", self.s.pre_formatted),
-                ("--key-columns", self.s.key_columns),
-            ):
-                missing = sorted(set(wanted) - set(names))
-                if missing:
-                    raise ConfigError(f"{flag}: no such column(s) in {relation}: {missing}")
-            plans = plan_columns(columns, self.s.pre_formatted)
-            shaper = ObjectShaper(
-                self.s.mode,
-                self.s.record_type,
-                names,
-                self.target.array_key,
-                self.s.delete_prioritization,
-            )
-            if shaper.ignored_columns:
-                log.warning(
-                    "%s uses only its identifier columns; ignoring column(s) %s",
-                    self.s.mode.value,
-                    ", ".join(shaper.ignored_columns),
-                )
-            key = ledger_mod.export_key(self.s.model, self.s.label, self.s.endpoint)
-            journals = ledger_mod.journal_dir(self.s.database)
-            if not self.s.dry_run:
-                ledger_mod.ensure_schema(con)
-                recovered = ledger_mod.apply_journals(con, journals)
-                if recovered:
-                    log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
-                ledger_mod.record_run_start(
-                    con, self.run_id, key, self.s.model, str(relation), self.s.label
-                )
-            have_ledger = ledger_mod.ledger_exists(con) and not self.s.ignore_ledger
-            join = LedgerJoin(
-                deliveries=ledger_mod.DELIVERIES if have_ledger and not self.s.delta else None,
-                attribute_state=(
-                    ledger_mod.ATTRIBUTE_STATE
-                    if have_ledger and self.s.is_user_attributes
-                    else None
-                ),
-            )
-            total = count_rows(con, relation)
-            self.tally.add("rows", total)
-            expected = total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0)
-            log.info(
-                "%s %s (%s) as %s to %s: %d rows, about %d not yet delivered",
-                "dry run of" if self.s.dry_run else "exporting",
-                self.s.model,
-                relation,
-                self.s.label,
-                self.s.endpoint or "(no endpoint)",
-                total,
-                max(0, expected),
-            )
-            certifier = Certifier(
-                shaper,
-                columns,
-                self.s.pre_formatted,
-                self.s.delete_prioritization,
-                max_element_bytes(self.target.array_key, self.s.batch.max_request_bytes),
-            )
-            predicate = certifier.predicate()
-            rendered = ElementRenderer(shaper, plans, certifier.types).element_sql()
-            sql = stream_query(
-                relation,
-                plans,
-                self.s.key_columns,
-                self.s.is_user_attributes,
-                join,
-                certified=predicate,
-                element=rendered,
-            )
-            preparer = Preparer(
-                plans,
-                shaper,
-                checker_for(self.s.mode, self.s.record_type),
-                self.s.batch.max_request_bytes,
-                track_state=self.s.is_user_attributes,
-                delta=self.s.delta,
-            )
-            params = join.params(key)
+            plan = self._plan(con, relation)
+            exit_code = EXIT_OK
             if not self.s.skip_invalid:  # every row validated before the first request
-                check_sql = stream_query(
-                    relation,
-                    plans,
-                    self.s.key_columns,
-                    self.s.is_user_attributes,
-                    join,
-                    only_where=f"NOT coalesce({predicate}, FALSE)",
-                )
-                exit_code = self._validate(con, check_sql, params, preparer.copy())
+                exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
             if exit_code != EXIT_INVALID:
-                rows = self._prepared(con, sql, params, preparer)
-                exit_code = self._deliver(con, key, rows, max(0, expected))
-            if self.streamed is None and join.deliveries:  # stopped early: count the rest
-                self.streamed = _count_query(con, sql, params)
-            already = total - (self.streamed if self.streamed is not None else total)
-            self.tally.add("already_delivered", already)
-            accounted = sum(v for k, v in self.tally.summary().items() if k in _BUCKETS_NO_REST)
-            self.tally.add("not_sent", max(0, total - accounted))
-            summary = self.tally.summary()
+                rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
+                exit_code = self._deliver(con, plan.key, rows, plan.expected)
+            summary = self._account(con, plan)
             self.header.update(
                 {
                     "status": {EXIT_OK: "ok", EXIT_INVALID: "invalid_rows"}.get(
@@ -249,6 +165,100 @@ class Export:
         finally:
             con.close()
             self.tally.close()
+
+    def _plan(self, con: duckdb.DuckDBPyConnection, relation: Relation) -> _Plan:
+        """Reads the model's shape, opens the ledger and writes the two queries of the run."""
+        s = self.s
+        relation = locate(con, relation)
+        self.header["relation"] = str(relation)
+        columns = describe(con, relation)
+        names = [c for c, _ in columns]
+        for flag, wanted in (
+            ("--pre-formatted-fields", s.pre_formatted),
+            ("--key-columns", s.key_columns),
+        ):
+            missing = sorted(set(wanted) - set(names))
+            if missing:
+                raise ConfigError(f"{flag}: no such column(s) in {relation}: {missing}")
+        plans = plan_columns(columns, s.pre_formatted)
+        shaper = ObjectShaper(
+            s.mode, s.record_type, names, self.target.array_key, s.delete_prioritization
+        )
+        if shaper.ignored_columns:
+            log.warning(
+                "%s uses only its identifier columns; ignoring column(s) %s",
+                s.mode.value,
+                ", ".join(shaper.ignored_columns),
+            )
+
+        key = ledger_mod.export_key(s.model, s.label, s.endpoint)
+        if not s.dry_run:
+            ledger_mod.ensure_schema(con)
+            recovered = ledger_mod.apply_journals(con, ledger_mod.journal_dir(s.database))
+            if recovered:
+                log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
+            ledger_mod.record_run_start(con, self.run_id, key, s.model, str(relation), s.label)
+        have_ledger = ledger_mod.ledger_exists(con) and not s.ignore_ledger
+        join = LedgerJoin(
+            deliveries=ledger_mod.DELIVERIES if have_ledger and not s.delta else None,
+            attribute_state=(
+                ledger_mod.ATTRIBUTE_STATE if have_ledger and s.is_user_attributes else None
+            ),
+        )
+        total = count_rows(con, relation)
+        self.tally.add("rows", total)
+        expected = max(0, total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0))
+        log.info(
+            "%s %s (%s) as %s to %s: %d rows, about %d not yet delivered",
+            "dry run of" if s.dry_run else "exporting",
+            s.model,
+            relation,
+            s.label,
+            s.endpoint or "(no endpoint)",
+            total,
+            expected,
+        )
+
+        certifier = Certifier(
+            shaper,
+            columns,
+            s.pre_formatted,
+            s.delete_prioritization,
+            max_element_bytes(self.target.array_key, s.batch.max_request_bytes),
+        )
+        predicate = certifier.predicate()
+        common = (relation, plans, s.key_columns, s.is_user_attributes, join)
+        return _Plan(
+            key=key,
+            join=join,
+            params=join.params(key),
+            total=total,
+            expected=expected,
+            sql=stream_query(
+                *common,
+                certified=predicate,
+                element=ElementRenderer(shaper, plans, certifier.types).element_sql(),
+            ),
+            check_sql=stream_query(*common, only_where=f"NOT coalesce({predicate}, FALSE)"),
+            preparer=Preparer(
+                plans,
+                shaper,
+                checker_for(s.mode, s.record_type),
+                s.batch.max_request_bytes,
+                track_state=s.is_user_attributes,
+                delta=s.delta,
+            ),
+        )
+
+    def _account(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> dict[str, object]:
+        """Puts every row of the model in a bucket; returns the summary."""
+        if self.streamed is None and plan.join.deliveries:  # stopped early: count the rest
+            self.streamed = _count_query(con, plan.sql, plan.params)
+        streamed = self.streamed if self.streamed is not None else plan.total
+        self.tally.add("already_delivered", plan.total - streamed)
+        accounted = sum(v for k, v in self.tally.summary().items() if k in _BUCKETS_NO_REST)
+        self.tally.add("not_sent", max(0, plan.total - accounted))
+        return self.tally.summary()
 
     # passes -----------------------------------------------------------------------------------
 
