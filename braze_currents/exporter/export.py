@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import time
 import uuid
@@ -35,6 +36,7 @@ from braze_currents.exporter.settings import ConfigError, Settings
 from braze_currents.exporter.source import (
     LedgerJoin,
     Relation,
+    batch_query,
     count_rows,
     describe,
     locate,
@@ -56,8 +58,9 @@ class _Plan:
     params: list[object]
     total: int  # rows in the model
     expected: int  # rows not yet delivered, about
-    sql: str  # the sending pass
-    check_sql: str  # the validation pass: the rows DuckDB cannot certify
+    sql: str  # the sending pass, row by row
+    check_sql: str  # the rows DuckDB cannot certify (the validation pass)
+    batch_sql: str | None  # certified rows as whole bodies rendered by DuckDB, where it can
     preparer: Preparer
 
 
@@ -103,6 +106,8 @@ class Export:
         self.target = target_for(settings.mode, settings.record_type)
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
         self.late_invalid = False
+        self._sources = 1  # row sources of the sending pass not yet read whole
+        self._streamed_rows = 0
         self.stop_reason = ""
         self.header: dict[str, object] = {
             "run_id": self.run_id,
@@ -139,8 +144,14 @@ class Export:
             if not self.s.skip_invalid:  # every row validated before the first request
                 exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
             if exit_code != EXIT_INVALID:
-                rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
-                exit_code = self._deliver(con, plan.key, rows, plan.expected)
+                if plan.batch_sql:  # Python prepares the uncertified rows, DuckDB the rest
+                    rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
+                    rendered = self._rendered(con, plan.batch_sql, plan.params)
+                    self._sources = 2
+                else:
+                    rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
+                    rendered = iter(())
+                exit_code = self._deliver(con, plan.key, rows, rendered, plan.expected)
             summary = self._account(con, plan)
             self.header.update(
                 {
@@ -228,18 +239,22 @@ class Export:
         )
         predicate = certifier.predicate()
         common = (relation, plans, s.key_columns, s.is_user_attributes, join)
+        element = ElementRenderer(shaper, plans, certifier.types).element_sql()
+        batch_sql = None
+        if element is not None:
+            certified_sql = stream_query(
+                *common, only_where=predicate, certified=predicate, element=element
+            )
+            batch_sql = batch_query(certified_sql, self._batch_limit())
         return _Plan(
             key=key,
             join=join,
             params=join.params(key),
             total=total,
             expected=expected,
-            sql=stream_query(
-                *common,
-                certified=predicate,
-                element=ElementRenderer(shaper, plans, certifier.types).element_sql(),
-            ),
+            sql=stream_query(*common, certified=predicate, element=element),
             check_sql=stream_query(*common, only_where=f"NOT coalesce({predicate}, FALSE)"),
+            batch_sql=batch_sql,
             preparer=Preparer(
                 plans,
                 shaper,
@@ -314,24 +329,60 @@ class Export:
                     status = "skipped_invalid" if self.s.skip_invalid else "invalid"
                     tally.reject(status, out.row, out.key, out.reason)
         tally.add("data_points_saved_by_delta", preparer.saved_in_sent_rows)
-        self.streamed = row
+        self._source_done(row)
+
+    def _rendered(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
+    ) -> Iterator[Batch]:
+        """Batches of certified rows whose bodies DuckDB rendered (``source.batch_query``)."""
+        kind = self.target.array_key
+        prefix, limit = b'{"' + kind.encode() + b'":[', self.s.batch.max_request_bytes
+        rows = 0
+        for chunk in stream_rows(con, sql, params, 64):
+            for joined, ordinals, hashes, occurrences in chunk:
+                items = [
+                    Item(r, h, o, kind, b"", None, None, 1)
+                    for r, h, o in zip(ordinals, hashes, occurrences, strict=True)
+                ]
+                rows += len(items)
+                batch = Batch(kind, items, prefix + joined.encode() + b"]}")
+                if len(batch.prebuilt) > limit:  # type: ignore[arg-type]
+                    yield from batches(batch.materialized().items, len(items), limit)
+                else:
+                    yield batch
+        self._source_done(rows)
+
+    def _source_done(self, rows: int) -> None:
+        """One of the run's row sources is read whole; once all are, ``streamed`` is known."""
+        self._streamed_rows += rows
+        self._sources -= 1
+        if self._sources == 0:
+            self.streamed = self._streamed_rows
 
     def _progress(self, label: str, total: int | None) -> Progress:
         return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
 
-    def _deliver(
-        self, con: duckdb.DuckDBPyConnection, key: str, items: Iterator[Item], total: int
-    ) -> int:
-        limit = self.s.batch.track_objects
+    def _batch_limit(self) -> int:
         if self.target.rate_group is RateGroup.USERS:
-            limit = {
+            return {
                 "/users/alias/new": self.s.batch.new_alias,
                 "/users/identify": self.s.batch.identify,
             }.get(self.target.path, self.s.batch.delete)
-        to_send = batches(items, limit, self.s.batch.max_request_bytes)
+        return self.s.batch.track_objects
+
+    def _deliver(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        key: str,
+        items: Iterator[Item],
+        rendered: Iterator[Batch],
+        expected: int,
+    ) -> int:
+        built = batches(items, self._batch_limit(), self.s.batch.max_request_bytes)
+        to_send = itertools.chain(built, rendered)
         if self.s.dry_run:
             return self._dry_run(to_send)
-        code = self._send(con, key, to_send, total)
+        code = self._send(con, key, to_send, expected)
         return EXIT_UNDELIVERED if self.late_invalid else code
 
     def _dry_run(self, to_send: Iterator[Batch]) -> int:
