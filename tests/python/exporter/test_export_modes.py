@@ -228,3 +228,28 @@ def test_empty_model_sends_nothing_and_succeeds(box, emu, run):
     assert result.code == 0
     assert result.report["rows"] == 0 and result.report["requests"] == 0
     assert emu.store.requests == 0
+
+
+def test_rows_rendered_by_duckdb_and_by_python_mix(box, emu, run):
+    """Lower-case currencies are valid but not certified: Python prepares those rows, DuckDB
+    renders the others' bodies; every row arrives once, in the same shape."""
+    box.add_model(
+        "purchases",
+        """SELECT 'u' || i AS external_id, 'sku' AS product_id,
+                  CASE WHEN i % 7 = 0 THEN 'usd' ELSE 'USD' END AS currency,
+                  (i / 4)::DECIMAL(8, 2) AS price, DATE '2024-01-01' AS time
+           FROM range(200) r(i)""",
+    )
+    result = run("--model", "purchases", "--mode", "user_track", "--track-record-type", "purchases")
+    assert result.code == 0, result.err
+    assert result.report["validation_rows_checked_in_python"] == 29
+    by_user = {p["external_id"]: p for p in emu.store.purchases}
+    assert len(emu.store.purchases) == 200 == len(by_user)
+    assert by_user["u7"] == {
+        "external_id": "u7",
+        "product_id": "sku",
+        "currency": "USD",
+        "price": 1.75,
+        "time": "2024-01-01",
+    }
+    assert by_user["u8"] == {**by_user["u7"], "external_id": "u8", "price": 2.0}
