@@ -216,7 +216,9 @@ class BrazeClient:
             )
         except requests.RequestException as exc:
             raise TransportError(scrub(f"{type(exc).__name__}: {exc}")) from None
-        text = r.text
+        # JSON is UTF-8; r.text would guess the charset with a detector when the answer names
+        # none, which costs more than the rest of the request.
+        text = r.content.decode("utf-8", errors="replace")
         return Response(
             r.status_code, {k.lower(): v for k, v in r.headers.items()}, text, parse_body(text)
         )

@@ -107,6 +107,7 @@ class Export:
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
         self.late_invalid = False
         self._sources = 1  # row sources of the sending pass not yet read whole
+        self._uncertified: int | None = None  # rows the validation pass judged in Python
         self._streamed_rows = 0
         self.stop_reason = ""
         self.header: dict[str, object] = {
@@ -145,9 +146,12 @@ class Export:
                 exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
             if exit_code != EXIT_INVALID:
                 if plan.batch_sql:  # Python prepares the uncertified rows, DuckDB the rest
-                    rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
                     rendered = self._rendered(con, plan.batch_sql, plan.params)
-                    self._sources = 2
+                    if self._uncertified == 0:  # the validation pass found none to read
+                        rows: Iterator[Item] = iter(())
+                    else:
+                        rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
+                        self._sources = 2
                 else:
                     rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
                     rendered = iter(())
@@ -295,6 +299,7 @@ class Export:
         progress.close()
         self.header["validation_seconds"] = round(time.monotonic() - started, 3)
         self.header["validation_rows_checked_in_python"] = checked
+        self._uncertified = checked
         if invalid:
             self.stop_reason = (
                 f"{invalid} invalid row(s); nothing was sent "
