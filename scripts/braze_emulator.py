@@ -1,10 +1,7 @@
 #!/usr/bin/env python3
-"""Run a local Braze REST emulator (see docs/exporter.md, "The emulator")."""
+"""Run a local Braze REST emulator (see docs/exporter.md, "The emulator"). See `--help`."""
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from braze_currents.emulator.__main__ import main
 

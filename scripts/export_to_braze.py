@@ -1,10 +1,7 @@
 #!/usr/bin/env python3
-"""Export a dbt model to Braze. See docs/exporter.md; `--help` lists every flag."""
+"""Export a dbt model to Braze's REST API. See docs/exporter.md and `--help`."""
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from braze_currents.exporter.cli import main
 
