@@ -156,7 +156,12 @@ class Export:
                     rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
                     rendered = iter(())
                 exit_code = self._deliver(con, plan.key, rows, rendered, plan.expected)
-            summary = self._account(con, plan)
+            summary = self._account(con, plan)  # before this run's journal is applied
+            if not self.s.dry_run:
+                ledger_mod.apply_journals(con, ledger_mod.journal_dir(self.s.database))
+                if self.s.is_user_attributes:
+                    with contextlib.suppress(duckdb.Error):
+                        ledger_mod.compact_state(con, plan.key)
             self.header.update(
                 {
                     "status": {EXIT_OK: "ok", EXIT_INVALID: "invalid_rows"}.get(
@@ -452,11 +457,7 @@ class Export:
             self.header["ledger_commits"] = writer.commits
         if writer.error:
             sender.stop(writer.error)
-        ledger_mod.apply_journals(con, journals)
         self.stop_reason = sender.stop_reason
-        if s.is_user_attributes and not writer.error:
-            with contextlib.suppress(duckdb.Error):
-                ledger_mod.compact_state(con, key)
         counts = self.tally.counts
         undelivered = counts["rejected_by_braze"] + counts["failed"]
         return EXIT_UNDELIVERED if undelivered or sender.stopped.is_set() else EXIT_OK

@@ -12,6 +12,7 @@ import pytest
 
 from braze_currents.emulator import Emulator, start_emulator
 from braze_currents.exporter.cli import main
+from braze_currents.exporter.report import BUCKETS
 from braze_currents.exporter.sandbox import Sandbox
 
 # Short waits so failure tests stay fast; every one is an ordinary flag.
@@ -58,6 +59,9 @@ def run(box: Sandbox, emu: Emulator, tmp_path: Path, monkeypatch, capsys):
         code = main(argv)
         out, err = capsys.readouterr()
         data = json.loads(report.read_text()) if report.exists() else {}
+        if data:  # every row of the model is in exactly one bucket, whatever happened
+            assert sum(data[b] for b in BUCKETS) == data["rows"], data
+            assert data["rejects_count"] == len(data["rejects"])
         return Run(code, data, out, err)
 
     return _run

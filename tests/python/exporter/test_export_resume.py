@@ -4,6 +4,7 @@ was in flight; a re-run after failures sends only what failed."""
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -134,3 +135,33 @@ def test_runs_are_recorded(box, emu, run):
     run(*ARGS)
     rows = box.execute("SELECT model, mode, exit_code, summary->>'sent' FROM braze_export.runs")
     assert rows == [("events", "user_track:custom_events", 0, "10")]
+
+
+def test_sigterm_stops_cleanly_with_a_report_and_the_rerun_completes(box, emu, run, tmp_path):
+    """CI cancels a job with SIGTERM: in-flight batches finish, the ledger and the report are
+    written, the exit code says rows were not delivered, and a re-run sends the rest once."""
+    n = 6000
+    box.add_model("events", events_sql(n))
+    emu.config.latency = 0.02
+    report = tmp_path / "terminated.json"
+    env = {**os.environ, **box.env(), **emu.env(), "CI": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "export_to_braze.py"), *ARGS,
+         "--concurrency", str(CONCURRENCY), "--report", str(report)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(emu.store.events) < n // 4 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    assert process.returncode == 3, process.stderr.read()
+    data = json.loads(report.read_text())
+    assert data["stopped_reason"] == "interrupted"
+    assert 0 < data["sent"] < n
+    assert data["sent"] + data["failed"] + data["not_sent"] == n
+
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    counts = collections.Counter(e["external_id"] for e in emu.store.events)
+    assert len(counts) == n and max(counts.values()) == 1  # a clean stop resends nothing
