@@ -50,42 +50,16 @@ def envelope_size(kind: str, sizes: int, count: int) -> int:
     return len(kind) + 7 + sizes + max(0, count - 1)
 
 
-class Batch:
-    """The rows of one request. Usually built here from items that carry their JSON; DuckDB
-    may also render a whole body at once (``prebuilt``), whose items then carry no JSON of
-    their own until ``materialized`` cuts the body into them (only needed to split a batch or
-    to name a rejected row)."""
-
-    __slots__ = ("items", "kind", "prebuilt")
-
-    def __init__(self, kind: str, items: list[Item], prebuilt: bytes | None = None) -> None:
-        self.kind = kind
-        self.items = items
-        self.prebuilt = prebuilt
+class Batch(NamedTuple):
+    kind: str
+    items: list[Item]
 
     def body(self) -> bytes:
-        if self.prebuilt is not None:
-            return self.prebuilt
         return envelope(self.kind, (item.body for item in self.items))
 
-    def materialized(self) -> Batch:
-        if self.prebuilt is None:
-            return self
-        elements = json.loads(self.prebuilt)[self.kind]
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        items = [
-            item._replace(body=dumps(element).encode())
-            for item, element in zip(self.items, elements, strict=True)
-        ]
-        return Batch(self.kind, items)
-
     def halves(self) -> tuple[Batch, Batch]:
-        whole = self.materialized()
-        middle = len(whole.items) // 2
-        return Batch(self.kind, whole.items[:middle]), Batch(self.kind, whole.items[middle:])
-
-    def __repr__(self) -> str:
-        return f"Batch({self.kind!r}, {len(self.items)} items)"
+        middle = len(self.items) // 2
+        return Batch(self.kind, self.items[:middle]), Batch(self.kind, self.items[middle:])
 
 
 def max_element_bytes(kind: str, max_request_bytes: int) -> int:

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,10 +37,10 @@ from braze_currents.exporter.settings import ConfigError, Settings
 from braze_currents.exporter.source import (
     LedgerJoin,
     Relation,
-    batch_query,
     count_rows,
     describe,
     locate,
+    rendered_query,
     resolve_model,
     stream_query,
     stream_rows,
@@ -60,7 +61,7 @@ class _Plan:
     expected: int  # rows not yet delivered, about
     sql: str  # the sending pass, row by row
     check_sql: str  # the rows DuckDB cannot certify (the validation pass)
-    batch_sql: str | None  # certified rows as whole bodies rendered by DuckDB, where it can
+    rendered_sql: str | None  # certified rows with the JSON DuckDB rendered, where it can
     preparer: Preparer
 
 
@@ -106,6 +107,7 @@ class Export:
         self.target = target_for(settings.mode, settings.record_type)
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
         self.late_invalid = False
+        self._spill: tempfile.TemporaryDirectory | None = None
         self._sources = 1  # row sources of the sending pass not yet read whole
         self._uncertified: int | None = None  # rows the validation pass judged in Python
         self._streamed_rows = 0
@@ -129,8 +131,12 @@ class Export:
             raise ConfigError(
                 f"no DuckDB warehouse at {path} (set --database or CURRENTS_DUCKDB_PATH)"
             )
+        # Reading a model of any size: DuckDB holds at most memory_limit and spills the rest
+        # (the ledger's numbering of identical rows sorts the whole model) to this directory.
+        self._spill = tempfile.TemporaryDirectory(prefix="braze-export-", dir=self.s.spool_dir)
+        config = {"memory_limit": self.s.memory_limit, "temp_directory": self._spill.name}
         try:
-            return duckdb.connect(str(path), read_only=self.s.dry_run)
+            return duckdb.connect(str(path), read_only=self.s.dry_run, config=config)
         except duckdb.Error as exc:
             raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
 
@@ -145,17 +151,17 @@ class Export:
             if not self.s.skip_invalid:  # every row validated before the first request
                 exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
             if exit_code != EXIT_INVALID:
-                if plan.batch_sql:  # Python prepares the uncertified rows, DuckDB the rest
-                    rendered = self._rendered(con, plan.batch_sql, plan.params)
+                if plan.rendered_sql:  # Python prepares the uncertified rows, DuckDB the rest
+                    rendered = self._rendered(con, plan.rendered_sql, plan.params)
                     if self._uncertified == 0:  # the validation pass found none to read
-                        rows: Iterator[Item] = iter(())
+                        items: Iterator[Item] = rendered
                     else:
                         rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
+                        items = itertools.chain(rows, rendered)
                         self._sources = 2
                 else:
-                    rows = self._prepared(con, plan.sql, plan.params, plan.preparer)
-                    rendered = iter(())
-                exit_code = self._deliver(con, plan.key, rows, rendered, plan.expected)
+                    items = self._prepared(con, plan.sql, plan.params, plan.preparer)
+                exit_code = self._deliver(con, plan.key, items, plan.expected)
             summary = self._account(con, plan)  # before this run's journal is applied
             if not self.s.dry_run:
                 ledger_mod.apply_journals(con, ledger_mod.journal_dir(self.s.database))
@@ -185,6 +191,8 @@ class Export:
         finally:
             con.close()
             self.tally.close()
+            if self._spill is not None:
+                self._spill.cleanup()
 
     def _plan(self, con: duckdb.DuckDBPyConnection, relation: Relation) -> _Plan:
         """Reads the model's shape, opens the ledger and writes the two queries of the run."""
@@ -249,12 +257,11 @@ class Export:
         predicate = certifier.predicate()
         common = (relation, plans, s.key_columns, s.is_user_attributes, join)
         element = ElementRenderer(shaper, plans, certifier.types).element_sql()
-        batch_sql = None
+        rendered_sql = None
         if element is not None:
-            certified_sql = stream_query(
-                *common, only_where=predicate, certified=predicate, element=element
+            rendered_sql = rendered_query(
+                stream_query(*common, only_where=predicate, certified=predicate, element=element)
             )
-            batch_sql = batch_query(certified_sql, self._batch_limit())
         return _Plan(
             key=key,
             join=join,
@@ -263,7 +270,7 @@ class Export:
             expected=expected,
             sql=stream_query(*common, certified=predicate, element=element),
             check_sql=stream_query(*common, only_where=f"NOT coalesce({predicate}, FALSE)"),
-            batch_sql=batch_sql,
+            rendered_sql=rendered_sql,
             preparer=Preparer(
                 plans,
                 shaper,
@@ -343,23 +350,14 @@ class Export:
 
     def _rendered(
         self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
-    ) -> Iterator[Batch]:
-        """Batches of certified rows whose bodies DuckDB rendered (``source.batch_query``)."""
+    ) -> Iterator[Item]:
+        """Certified rows whose JSON DuckDB rendered (``source.rendered_query``)."""
         kind = self.target.array_key
-        prefix, limit = b'{"' + kind.encode() + b'":[', self.s.batch.max_request_bytes
         rows = 0
-        for chunk in stream_rows(con, sql, params, 64):
-            for joined, ordinals, hashes, occurrences in chunk:
-                items = [
-                    Item(r, h, o, kind, b"", None, None, 1)
-                    for r, h, o in zip(ordinals, hashes, occurrences, strict=True)
-                ]
-                rows += len(items)
-                batch = Batch(kind, items, prefix + joined.encode() + b"]}")
-                if len(batch.prebuilt) > limit:  # type: ignore[arg-type]
-                    yield from batches(batch.materialized().items, len(items), limit)
-                else:
-                    yield batch
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            rows += len(chunk)
+            for ordinal, row_hash, occurrence, element in chunk:
+                yield Item(ordinal, row_hash, occurrence, kind, element.encode(), None, None, 1)
         self._source_done(rows)
 
     def _source_done(self, rows: int) -> None:
@@ -381,15 +379,9 @@ class Export:
         return self.s.batch.track_objects
 
     def _deliver(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        key: str,
-        items: Iterator[Item],
-        rendered: Iterator[Batch],
-        expected: int,
+        self, con: duckdb.DuckDBPyConnection, key: str, items: Iterator[Item], expected: int
     ) -> int:
-        built = batches(items, self._batch_limit(), self.s.batch.max_request_bytes)
-        to_send = itertools.chain(built, rendered)
+        to_send = batches(items, self._batch_limit(), self.s.batch.max_request_bytes)
         if self.s.dry_run:
             return self._dry_run(to_send)
         code = self._send(con, key, to_send, expected)

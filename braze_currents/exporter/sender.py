@@ -178,7 +178,6 @@ class Sender:
         self, batch: Batch, response: Response, verdict: Verdict, pending: list[Batch]
     ) -> None:
         tally = self.ctx.tally
-        batch = batch.materialized()
         if verdict is Verdict.BAD_REQUEST:  # the body may name the bad objects
             mapped, _ = object_errors(response.data, batch.kind, len(batch.items))
             if mapped:
@@ -209,7 +208,6 @@ class Sender:
         for text in unmapped:
             ctx.tally.unmapped(f"{ctx.path}: {text}")
         if mapped:
-            batch = batch.materialized()
             delivered = []
             for index, item in enumerate(batch.items):
                 if index in mapped:
@@ -240,7 +238,6 @@ class Sender:
                 self.ctx.limiter.pause_until(time.monotonic() + wait)
 
     def _settle_failed(self, batch: Batch, reason: str) -> None:
-        batch = batch.materialized()
         for item in batch.items:
             self.ctx.tally.reject("failed", item.row, item_key(item), reason)
         self.ctx.on_progress(len(batch.items))

@@ -23,6 +23,8 @@ from braze_currents.exporter.modes import (
 ENDPOINT_ENV = "BRAZE_REST_ENDPOINT"
 API_KEY_ENV = "BRAZE_API_KEY"
 TARGET_PATH_ENV = "DBT_TARGET_PATH"
+MEMORY_LIMIT_ENV = "CURRENTS_DUCKDB_MEMORY_LIMIT"  # the same setting dbt's profile reads
+DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_DRY_RUN_DIR = Path("out") / "export_to_braze"
 PRIORITIZATIONS = ("identified", "unidentified", "most_recently_updated")
 
@@ -85,6 +87,7 @@ class Settings:
     progress: str = "auto"
     log_interval: float = 10.0
     spool_dir: Path | None = None
+    memory_limit: str = "2GB"
     batch: BatchSettings = BatchSettings()
     rate: RateSettings = RateSettings()
     http: HttpSettings = HttpSettings()
@@ -344,7 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--spool-dir",
         metavar="DIR",
-        help="temporary files: the rejects list (default: system temp)",
+        help="temporary files: the rejects list, DuckDB's spill files (default: system temp)",
+    )
+    run.add_argument(
+        "--memory-limit",
+        help=f"DuckDB's memory limit; beyond it, it spills to disk (default: "
+        f"{MEMORY_LIMIT_ENV}, else {DEFAULT_MEMORY_LIMIT})",
     )
     return p
 
@@ -420,6 +428,7 @@ def parse_settings(
         progress=a.progress,
         log_interval=a.log_interval,
         spool_dir=Path(a.spool_dir).expanduser() if a.spool_dir else None,
+        memory_limit=a.memory_limit or env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
         batch=BatchSettings(
             track_objects=a.track_batch_size,
             new_alias=a.alias_batch_size,

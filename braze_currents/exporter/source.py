@@ -228,19 +228,12 @@ def stream_query(
     return "\n".join(sql)
 
 
-def batch_query(certified_sql: str, size: int) -> str:
-    """Whole request bodies rendered by DuckDB: ``certified_sql`` (a ``stream_query`` of
-    certified rows with their rendered elements) in batches of ``size`` rows, in model order.
-    Each result row: the elements joined by commas, then the batch's row positions, row hashes
-    and occurrences."""
-    order = f"ORDER BY {ORDINAL}"
+def rendered_query(certified_sql: str) -> str:
+    """The certified rows of ``certified_sql`` (a ``stream_query`` with rendered elements), as
+    position, row hash, occurrence and the element DuckDB rendered: all the sending pass needs
+    of them."""
     return (
-        f"WITH certified AS ({certified_sql}),\n"
-        f"numbered AS (SELECT {ORDINAL}, {ROW_HASH}, {OCCURRENCE}, {ELEMENT}, "
-        f"(row_number() OVER ({order}) - 1) // {int(size)} AS __braze_batch FROM certified)\n"
-        f"SELECT string_agg({ELEMENT}, ',' {order}), list({ORDINAL} {order}), "
-        f"list({ROW_HASH} {order}), list({OCCURRENCE} {order})\n"
-        "FROM numbered GROUP BY __braze_batch ORDER BY __braze_batch"
+        f"SELECT {ORDINAL}, {ROW_HASH}, {OCCURRENCE}, {ELEMENT} FROM ({certified_sql}) AS certified"
     )
 
 
