@@ -41,7 +41,7 @@ class Progress:
             self._bar = tqdm(total=total, desc=label, unit="row", file=sys.stderr, leave=False)
 
     def advance(self, n: int, note: str = "") -> None:
-        if n <= 0 and not note:
+        if self.style == "off" or (n <= 0 and not note):
             return
         with self._lock:
             self.done += n

@@ -47,9 +47,12 @@ class Tally:
         self._rejects = os.fdopen(handle, "w", encoding="utf-8")
         self.rejects_count = 0
 
-    def add(self, name: str, n: int = 1) -> None:
+    def add(self, name: str, n: int = 1, **more: int) -> None:
+        """Adds ``n`` to counter ``name`` (and each of ``more``), in one locked step."""
         with self._lock:
             self.counts[name] += n
+            for other, value in more.items():
+                self.counts[other] += value
 
     def reject(self, status: str, row: int, key: str, reason: str) -> None:
         """A row that was not delivered: ``status`` is its bucket (skipped_invalid, ...)."""

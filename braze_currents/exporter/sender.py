@@ -219,8 +219,8 @@ class Sender:
         durable = None
         if delivered:
             durable = ctx.on_delivered(delivered)
-            ctx.tally.add("sent", len(delivered))
-            ctx.tally.add("data_points_sent", sum(item.data_points for item in delivered))
+            points = sum(item.data_points for item in delivered)
+            ctx.tally.add("sent", len(delivered), data_points_sent=points)
         self._note_remaining(response)
         ctx.on_progress(len(batch.items))
         if durable is not None:  # the batch stays in flight until the ledger holds it
