@@ -2,7 +2,8 @@
 
 A fixed pool of worker threads takes batches from a bounded queue, so at most ``concurrency``
 requests are in flight and at most ``2 * concurrency`` batches wait in memory. Each worker
-owns its batch until every row in it is delivered, rejected or failed.
+owns its batch until every row in it is delivered (and durable in the ledger), rejected or
+failed.
 """
 
 from __future__ import annotations
