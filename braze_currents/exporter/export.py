@@ -1,0 +1,475 @@
+"""One export run, from the model to the report.
+
+Without ``--skip-on-invalid-records`` a validation pass comes first and no request is sent
+while any row may still be invalid: DuckDB certifies, vectorised, the rows that are valid for
+certain (``certify.py``) and the Python validation judges every other row. Then one pipelined
+pass reads, prepares and sends (with the flag, only this pass runs). At most one chunk of rows
+and ``2 x concurrency`` batches are in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from braze_currents.exporter import ledger as ledger_mod
+from braze_currents.exporter.batching import Batch, Item, batches, max_element_bytes
+from braze_currents.exporter.certify import Certifier, ElementRenderer
+from braze_currents.exporter.client import BrazeClient
+from braze_currents.exporter.modes import RateGroup, target_for
+from braze_currents.exporter.payload import ObjectShaper, plan_columns
+from braze_currents.exporter.prepare import Invalid, Preparer, Unchanged
+from braze_currents.exporter.progress import Progress, choose_style
+from braze_currents.exporter.ratelimit import RateLimiter
+from braze_currents.exporter.report import Tally
+from braze_currents.exporter.sender import SendContext, Sender
+from braze_currents.exporter.settings import ConfigError, Settings
+from braze_currents.exporter.source import (
+    LedgerJoin,
+    Relation,
+    count_rows,
+    describe,
+    locate,
+    rendered_query,
+    resolve_model,
+    stream_query,
+    stream_rows,
+)
+from braze_currents.exporter.validation import checker_for
+
+log = logging.getLogger("braze_currents.exporter")
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_UNDELIVERED = 0, 1, 2, 3
+
+
+@dataclass
+class _Plan:
+    key: str  # the ledger's export key
+    join: LedgerJoin
+    params: list[object]
+    total: int  # rows in the model
+    expected: int  # rows not yet delivered, about
+    sql: str  # the sending pass, row by row
+    check_sql: str  # the rows DuckDB cannot certify (the validation pass)
+    rendered_sql: str | None  # certified rows with the JSON DuckDB rendered, where it can
+    preparer: Preparer
+
+
+@dataclass
+class ExportResult:
+    exit_code: int
+    report: dict[str, object]  # the report without the rejects list
+
+
+class DryRunWriter:
+    """Writes each request a dry run builds as one NDJSON line: method, path, rows, body."""
+
+    def __init__(self, path: Path, endpoint_path: str, tally: Tally) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._tmp = path.with_name(path.name + ".tmp")
+        self._file = open(self._tmp, "wb")  # noqa: SIM115
+        self._prefix = b'{"method":"POST","path":"' + endpoint_path.encode() + b'","rows":['
+        self._tally = tally
+
+    def write(self, batch: Batch) -> None:
+        rows = b",".join(str(i.row).encode() for i in batch.items)
+        self._file.write(self._prefix + rows + b'],"body":' + batch.body() + b"}\n")
+        self._tally.add("dry_run_requests")
+        self._tally.add("would_send", len(batch.items))
+        self._tally.add("data_points_sent", sum(i.data_points for i in batch.items))
+
+    def finish(self) -> None:
+        self._file.close()
+        self._tmp.replace(self.path)
+
+    def abandon(self) -> None:
+        self._file.close()
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+
+class Export:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.tally = Tally(settings.spool_dir)
+        self.run_id = uuid.uuid4().hex
+        self.target = target_for(settings.mode, settings.record_type)
+        self.streamed: int | None = None  # rows the stream query returned, once it is read whole
+        self.late_invalid = False
+        self._spill: tempfile.TemporaryDirectory | None = None
+        self._sources = 1  # row sources of the sending pass not yet read whole
+        self._uncertified: int | None = None  # rows the validation pass judged in Python
+        self._streamed_rows = 0
+        self.stop_reason = ""
+        self.header: dict[str, object] = {
+            "run_id": self.run_id,
+            "model": settings.model,
+            "mode": settings.mode.value,
+            "track_record_type": settings.record_type.value if settings.record_type else None,
+            "endpoint_path": self.target.path,
+            "dry_run": settings.dry_run,
+            "delta": settings.delta,
+            "skip_on_invalid_records": settings.skip_invalid,
+        }
+
+    # set-up -----------------------------------------------------------------------------------
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        path = self.s.database
+        if not path.exists():
+            raise ConfigError(
+                f"no DuckDB warehouse at {path} (set --database or CURRENTS_DUCKDB_PATH)"
+            )
+        # Reading a model of any size: DuckDB holds at most memory_limit and spills the rest
+        # (the ledger's numbering of identical rows sorts the whole model) to this directory.
+        self._spill = tempfile.TemporaryDirectory(prefix="braze-export-", dir=self.s.spool_dir)
+        config = {"memory_limit": self.s.memory_limit, "temp_directory": self._spill.name}
+        try:
+            return duckdb.connect(str(path), read_only=self.s.dry_run, config=config)
+        except duckdb.Error as exc:
+            raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
+
+    def run(self) -> ExportResult:
+        started = time.monotonic()
+        started_at = dt.datetime.now(dt.UTC)
+        relation = resolve_model(self.s.model, self.s.target_path)
+        con = self._connect()
+        try:
+            plan = self._plan(con, relation)
+            exit_code = EXIT_OK
+            if not self.s.skip_invalid:  # every row validated before the first request
+                exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
+            if exit_code != EXIT_INVALID:
+                if plan.rendered_sql:  # Python prepares the uncertified rows, DuckDB the rest
+                    rendered = self._rendered(con, plan.rendered_sql, plan.params)
+                    if self._uncertified == 0:  # the validation pass found none to read
+                        items: Iterator[Item] = rendered
+                    else:
+                        rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
+                        items = itertools.chain(rows, rendered)
+                        self._sources = 2
+                else:
+                    items = self._prepared(con, plan.sql, plan.params, plan.preparer)
+                exit_code = self._deliver(con, plan.key, items, plan.expected)
+            summary = self._account(con, plan)  # before this run's journal is applied
+            if not self.s.dry_run:
+                ledger_mod.apply_journals(con, ledger_mod.journal_dir(self.s.database))
+                if self.s.is_user_attributes:
+                    with contextlib.suppress(duckdb.Error):
+                        ledger_mod.compact_state(con, plan.key)
+            self.header.update(
+                {
+                    "status": {EXIT_OK: "ok", EXIT_INVALID: "invalid_rows"}.get(
+                        exit_code, "incomplete"
+                    ),
+                    "exit_code": exit_code,
+                    "stopped_reason": self.stop_reason or None,
+                    "started_at": started_at.isoformat(),
+                    "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            )
+            if not self.s.dry_run:
+                with contextlib.suppress(duckdb.Error):
+                    ledger_mod.record_run_end(
+                        con, self.run_id, exit_code, {**self.header, **summary}
+                    )
+            if self.s.report_path:
+                self.tally.write(self.s.report_path, self.header)
+            return ExportResult(exit_code, {**self.header, **summary})
+        finally:
+            con.close()
+            self.tally.close()
+            if self._spill is not None:
+                self._spill.cleanup()
+
+    def _plan(self, con: duckdb.DuckDBPyConnection, relation: Relation) -> _Plan:
+        """Reads the model's shape, opens the ledger and writes the two queries of the run."""
+        s = self.s
+        relation = locate(con, relation)
+        self.header["relation"] = str(relation)
+        columns = describe(con, relation)
+        names = [c for c, _ in columns]
+        for flag, wanted in (
+            ("--pre-formatted-fields", s.pre_formatted),
+            ("--key-columns", s.key_columns),
+        ):
+            missing = sorted(set(wanted) - set(names))
+            if missing:
+                raise ConfigError(f"{flag}: no such column(s) in {relation}: {missing}")
+        plans = plan_columns(columns, s.pre_formatted)
+        shaper = ObjectShaper(
+            s.mode, s.record_type, names, self.target.array_key, s.delete_prioritization
+        )
+        if shaper.ignored_columns:
+            log.warning(
+                "%s uses only its identifier columns; ignoring column(s) %s",
+                s.mode.value,
+                ", ".join(shaper.ignored_columns),
+            )
+
+        key = ledger_mod.export_key(s.model, s.label, s.endpoint)
+        if not s.dry_run:
+            ledger_mod.ensure_schema(con)
+            recovered = ledger_mod.apply_journals(con, ledger_mod.journal_dir(s.database))
+            if recovered:
+                log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
+            ledger_mod.record_run_start(con, self.run_id, key, s.model, str(relation), s.label)
+        have_ledger = ledger_mod.ledger_exists(con) and not s.ignore_ledger
+        join = LedgerJoin(
+            deliveries=ledger_mod.DELIVERIES if have_ledger and not s.delta else None,
+            attribute_state=(
+                ledger_mod.ATTRIBUTE_STATE if have_ledger and s.is_user_attributes else None
+            ),
+        )
+        total = count_rows(con, relation)
+        self.tally.add("rows", total)
+        expected = max(0, total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0))
+        log.info(
+            "%s %s (%s) as %s to %s: %d rows, about %d not yet delivered",
+            "dry run of" if s.dry_run else "exporting",
+            s.model,
+            relation,
+            s.label,
+            s.endpoint or "(no endpoint)",
+            total,
+            expected,
+        )
+
+        certifier = Certifier(
+            shaper,
+            columns,
+            s.pre_formatted,
+            s.delete_prioritization,
+            max_element_bytes(self.target.array_key, s.batch.max_request_bytes),
+        )
+        predicate = certifier.predicate()
+        common = (relation, plans, s.key_columns, s.is_user_attributes, join)
+        element = ElementRenderer(shaper, plans, certifier.types).element_sql()
+        rendered_sql = None
+        if element is not None:
+            rendered_sql = rendered_query(
+                stream_query(*common, only_where=predicate, certified=predicate, element=element)
+            )
+        return _Plan(
+            key=key,
+            join=join,
+            params=join.params(key),
+            total=total,
+            expected=expected,
+            sql=stream_query(*common, certified=predicate, element=element),
+            check_sql=stream_query(*common, only_where=f"NOT coalesce({predicate}, FALSE)"),
+            rendered_sql=rendered_sql,
+            preparer=Preparer(
+                plans,
+                shaper,
+                checker_for(s.mode, s.record_type),
+                s.batch.max_request_bytes,
+                track_state=s.is_user_attributes,
+                delta=s.delta,
+            ),
+        )
+
+    def _account(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> dict[str, object]:
+        """Puts every row of the model in a bucket; returns the summary."""
+        if self.streamed is None and plan.join.deliveries:  # stopped early: count the rest
+            self.streamed = _count_query(con, plan.sql, plan.params)
+        streamed = self.streamed if self.streamed is not None else plan.total
+        self.tally.add("already_delivered", plan.total - streamed)
+        accounted = sum(v for k, v in self.tally.summary().items() if k in _BUCKETS_NO_REST)
+        self.tally.add("not_sent", max(0, plan.total - accounted))
+        return self.tally.summary()
+
+    # passes -----------------------------------------------------------------------------------
+
+    def _validate(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
+    ) -> int:
+        """The validation pass: DuckDB certifies what it can; Python judges the rest."""
+        started = time.monotonic()
+        progress = self._progress("validating", None)
+        checked = invalid = 0
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            for values in chunk:
+                checked += 1
+                out = preparer.prepare(values)
+                if type(out) is Invalid:
+                    invalid += 1
+                    self.tally.reject("invalid", out.row, out.key, out.reason)
+            progress.advance(len(chunk))
+        progress.close()
+        self.header["validation_seconds"] = round(time.monotonic() - started, 3)
+        self.header["validation_rows_checked_in_python"] = checked
+        self._uncertified = checked
+        if invalid:
+            self.stop_reason = (
+                f"{invalid} invalid row(s); nothing was sent "
+                "(fix them, or pass --skip-on-invalid-records to skip them)"
+            )
+            log.error("%s", self.stop_reason)
+            return EXIT_INVALID
+        return EXIT_OK
+
+    def _prepared(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
+    ) -> Iterator[Item]:
+        """The rows to send, prepared while earlier batches are in flight. Invalid rows are
+        skipped and reported (the validation pass already stopped the run otherwise) and
+        unchanged rows counted."""
+        tally, prepare = self.tally, preparer.prepare
+        row = 0
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            for values in chunk:
+                row += 1
+                out = prepare(values)
+                if type(out) is Item:
+                    yield out
+                elif type(out) is Unchanged:
+                    tally.add("unchanged")
+                    tally.add("data_points_saved_by_delta", out.saved)
+                else:
+                    assert isinstance(out, Invalid)
+                    if not self.s.skip_invalid:  # cannot happen: the validation pass judged it
+                        log.error("row %s failed validation after the validation pass", out.row)
+                        self.late_invalid = True
+                    status = "skipped_invalid" if self.s.skip_invalid else "invalid"
+                    tally.reject(status, out.row, out.key, out.reason)
+        tally.add("data_points_saved_by_delta", preparer.saved_in_sent_rows)
+        self._source_done(row)
+
+    def _rendered(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
+    ) -> Iterator[Item]:
+        """Certified rows whose JSON DuckDB rendered (``source.rendered_query``)."""
+        kind = self.target.array_key
+        rows = 0
+        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+            rows += len(chunk)
+            for ordinal, row_hash, occurrence, element in chunk:
+                yield Item(ordinal, row_hash, occurrence, kind, element.encode(), None, None, 1)
+        self._source_done(rows)
+
+    def _source_done(self, rows: int) -> None:
+        """One of the run's row sources is read whole; once all are, ``streamed`` is known."""
+        self._streamed_rows += rows
+        self._sources -= 1
+        if self._sources == 0:
+            self.streamed = self._streamed_rows
+
+    def _progress(self, label: str, total: int | None) -> Progress:
+        return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
+
+    def _batch_limit(self) -> int:
+        if self.target.rate_group is RateGroup.USERS:
+            return {
+                "/users/alias/new": self.s.batch.new_alias,
+                "/users/identify": self.s.batch.identify,
+            }.get(self.target.path, self.s.batch.delete)
+        return self.s.batch.track_objects
+
+    def _deliver(
+        self, con: duckdb.DuckDBPyConnection, key: str, items: Iterator[Item], expected: int
+    ) -> int:
+        to_send = batches(items, self._batch_limit(), self.s.batch.max_request_bytes)
+        if self.s.dry_run:
+            return self._dry_run(to_send)
+        code = self._send(con, key, to_send, expected)
+        return EXIT_UNDELIVERED if self.late_invalid else code
+
+    def _dry_run(self, to_send: Iterator[Batch]) -> int:
+        path = self.s.dry_run_output
+        assert path is not None
+        writer = DryRunWriter(path, self.target.path, self.tally)
+        try:
+            for batch in to_send:
+                writer.write(batch)
+        except BaseException:
+            writer.abandon()
+            raise
+        writer.finish()
+        self.header["dry_run_output"] = str(path)
+        log.info("dry run: requests written to %s", path)
+        return EXIT_OK
+
+    def _send(
+        self, con: duckdb.DuckDBPyConnection, key: str, to_send: Iterator[Batch], expected: int
+    ) -> int:
+        s = self.s
+        assert s.endpoint and s.api_key
+        if self.target.rate_group is RateGroup.TRACK:
+            requests, window = s.rate.track_requests, s.rate.track_window
+        else:
+            requests, window = s.rate.users_requests, s.rate.users_window
+        limiter = RateLimiter(requests, window, s.rate.headroom)
+        concurrency = s.concurrency_for(limiter.rate)
+        self.header["concurrency"] = concurrency
+        client = BrazeClient(s.endpoint, s.api_key, s.http)
+        progress = self._progress("sending", expected)
+        sender: Sender | None = None
+
+        def ledger_failed(reason: str) -> None:
+            if sender is not None:
+                sender.stop(reason)
+
+        journals = ledger_mod.journal_dir(s.database)
+        writer = ledger_mod.LedgerWriter(journals, key, self.run_id, on_error=ledger_failed)
+        sender = Sender(
+            SendContext(
+                client=client,
+                path=self.target.path,
+                limiter=limiter,
+                http=s.http,
+                tally=self.tally,
+                on_delivered=writer.record,
+                on_progress=progress.advance,
+            ),
+            concurrency,
+        )
+        started = time.monotonic()
+        try:
+            sender.run(to_send)
+        except KeyboardInterrupt:
+            sender.stop("interrupted")
+        finally:
+            writer.close()
+            client.close()
+            progress.close()
+            self.header["sending_seconds"] = round(time.monotonic() - started, 3)
+            self.header["ledger_commits"] = writer.commits
+        if writer.error:
+            sender.stop(writer.error)
+        self.stop_reason = sender.stop_reason
+        counts = self.tally.counts
+        undelivered = counts["rejected_by_braze"] + counts["failed"]
+        return EXIT_UNDELIVERED if undelivered or sender.stopped.is_set() else EXIT_OK
+
+
+_BUCKETS_NO_REST = (
+    "sent",
+    "already_delivered",
+    "unchanged",
+    "skipped_invalid",
+    "invalid",
+    "would_send",
+    "rejected_by_braze",
+    "failed",
+)
+
+
+def _count_query(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
+    return int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+
+def run_export(settings: Settings) -> ExportResult:
+    return Export(settings).run()

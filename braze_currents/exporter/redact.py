@@ -1,0 +1,57 @@
+"""Keep the API key out of everything the exporter prints, logs or writes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+MASK = "[REDACTED]"
+
+
+class Redactor:
+    """Replaces every registered secret by a mask. One instance per process, filled at start."""
+
+    def __init__(self) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, secret: str | None) -> None:
+        if not secret:
+            return
+        with self._lock:
+            if secret not in self._secrets:
+                # Longest first, so a secret that contains another is masked whole.
+                self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._secrets = ()
+
+    def scrub(self, text: object) -> str:
+        out = str(text)
+        for secret in self._secrets:
+            if secret in out:
+                out = out.replace(secret, MASK)
+        return out
+
+
+REDACTOR = Redactor()
+
+
+def scrub(text: object) -> str:
+    return REDACTOR.scrub(text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that renders each record and masks secrets in the result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message)
+        if record.exc_info:
+            # Render the traceback now, scrubbed, instead of letting the formatter do it later.
+            clean = clean + "\n" + scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+            record.exc_text = None
+        record.msg, record.args = clean, None
+        return True

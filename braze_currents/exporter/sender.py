@@ -1,0 +1,244 @@
+"""Sending batches with bounded concurrency, and what to do with each of Braze's answers.
+
+A fixed pool of worker threads takes batches from a bounded queue, so at most ``concurrency``
+requests are in flight and at most ``2 * concurrency`` batches wait in memory. Each worker
+owns its batch until every row in it is delivered (and durable in the ledger), rejected or
+failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from braze_currents.exporter.batching import Batch, Item, item_key
+from braze_currents.exporter.client import (
+    BrazeClient,
+    Response,
+    TransportError,
+    Verdict,
+    backoff_delay,
+    classify,
+    now_epoch,
+    object_errors,
+    rate_limit_wait,
+)
+from braze_currents.exporter.ratelimit import RateLimiter
+from braze_currents.exporter.report import Tally
+from braze_currents.exporter.settings import HttpSettings
+
+log = logging.getLogger("braze_currents.exporter")
+
+
+@dataclass
+class SendContext:
+    client: BrazeClient
+    path: str
+    limiter: RateLimiter
+    http: HttpSettings
+    tally: Tally
+    # the ledger: records acknowledged items, returns an event set once they are durable
+    on_delivered: Callable[[list[Item]], threading.Event | None]
+    on_progress: Callable[[int], None] = lambda n: None
+
+
+class Sender:
+    def __init__(self, ctx: SendContext, concurrency: int) -> None:
+        self.ctx = ctx
+        self.concurrency = max(1, concurrency)
+        self.stopped = threading.Event()
+        self.stop_reason = ""
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2 * self.concurrency)
+        self._workers = [
+            threading.Thread(target=self._work, name=f"sender-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+
+    # the pool ---------------------------------------------------------------------------------
+
+    def stop(self, reason: str) -> None:
+        if not self.stopped.is_set():
+            self.stop_reason = reason
+            self.stopped.set()
+            log.error("%s", reason)
+
+    def run(self, batches: Iterable[Batch]) -> None:
+        """Sends every batch; returns when all are settled or the job was stopped (then the
+        batches not taken yet are left in the iterator: the caller counts them not sent)."""
+        for worker in self._workers:
+            worker.start()
+        try:
+            for batch in batches:
+                if self.stopped.is_set():
+                    self._settle_failed(batch, self.stop_reason)
+                    break
+                self._queue.put(batch)
+        finally:
+            for _ in self._workers:
+                self._queue.put(None)
+            for worker in self._workers:
+                worker.join()
+
+    def _work(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                return
+            try:
+                self.deliver(batch)
+            except Exception as exc:  # never lose a batch to a bug: count it failed, go on
+                log.exception("unexpected error while sending a batch")
+                self._settle_failed(batch, f"unexpected error: {type(exc).__name__}: {exc}")
+
+    # one batch --------------------------------------------------------------------------------
+
+    def deliver(self, batch: Batch) -> None:
+        pending = [batch]
+        while pending:
+            self._attempt(pending.pop(), pending)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self.stopped.wait(seconds)
+
+    def _attempt(self, batch: Batch, pending: list[Batch]) -> None:
+        ctx, http = self.ctx, self.ctx.http
+        errors = limited = 0
+        body = batch.body()
+        while True:
+            if self.stopped.is_set():
+                self._settle_failed(batch, f"not sent: {self.stop_reason}")
+                return
+            ctx.limiter.acquire()
+            ctx.tally.add("requests")
+            try:
+                response = ctx.client.post(ctx.path, body)
+            except TransportError as exc:
+                if errors >= http.max_retries:
+                    self._settle_failed(batch, f"no answer after {errors + 1} attempts: {exc}")
+                    return
+                self._wait(backoff_delay(errors, http.backoff_base, http.backoff_max))
+                errors += 1
+                ctx.tally.add("retries")
+                continue
+
+            verdict = classify(response)
+            if verdict is Verdict.OK:
+                self._settle_ok(batch, response)
+                return
+            if verdict is Verdict.RATE_LIMITED:
+                ctx.tally.add("rate_limited")
+                if limited >= http.max_rate_limited_retries:
+                    self._settle_failed(batch, f"still rate limited after {limited + 1} attempts")
+                    return
+                wait = rate_limit_wait(response.headers, now_epoch(), http.max_wait)
+                if wait is None:
+                    wait = backoff_delay(limited, http.backoff_base, http.backoff_max)
+                ctx.limiter.pause_until(time.monotonic() + wait)  # every thread holds back
+                limited += 1
+                ctx.tally.add("retries")
+                continue
+            if verdict is Verdict.RETRY:
+                if errors >= http.max_retries:
+                    self._settle_failed(
+                        batch,
+                        f"HTTP {response.status} after {errors + 1} attempts: {response.message}",
+                    )
+                    return
+                self._wait(backoff_delay(errors, http.backoff_base, http.backoff_max))
+                errors += 1
+                ctx.tally.add("retries")
+                continue
+            if verdict is Verdict.AUTH:
+                what = (
+                    "refused the API key"
+                    if response.status == 401
+                    else ("says the API key lacks the permission for " + ctx.path)
+                )
+                self.stop(
+                    f"Braze {what} (HTTP {response.status}: {response.message}); stopping. "
+                    "Check BRAZE_API_KEY, its workspace and its endpoint permissions."
+                )
+                self._settle_failed(batch, f"HTTP {response.status}: {response.message}")
+                return
+            if verdict is Verdict.FATAL:
+                self.stop(
+                    f"Braze answered HTTP {response.status} on {ctx.path} ({response.message}); "
+                    "stopping: check BRAZE_REST_ENDPOINT"
+                )
+                self._settle_failed(batch, f"HTTP {response.status}: {response.message}")
+                return
+            self._split_or_isolate(batch, response, verdict, pending)
+            return
+
+    def _split_or_isolate(
+        self, batch: Batch, response: Response, verdict: Verdict, pending: list[Batch]
+    ) -> None:
+        tally = self.ctx.tally
+        if verdict is Verdict.BAD_REQUEST:  # the body may name the bad objects
+            mapped, _ = object_errors(response.data, batch.kind, len(batch.items))
+            if mapped:
+                for index, reason in mapped.items():
+                    item = batch.items[index]
+                    tally.reject("rejected_by_braze", item.row, item_key(item), reason)
+                self.ctx.on_progress(len(mapped))
+                rest = [item for i, item in enumerate(batch.items) if i not in mapped]
+                if rest:  # a 400 processed nothing: send the others again
+                    pending.append(Batch(batch.kind, rest))
+                return
+        if len(batch.items) == 1:
+            item = batch.items[0]
+            reason = f"HTTP {response.status}: {response.message}"
+            tally.reject("rejected_by_braze", item.row, item_key(item), reason)
+            self.ctx.on_progress(1)
+            return
+        tally.add("splits")
+        first, second = batch.halves()
+        pending.append(second)
+        pending.append(first)
+
+    # outcomes ---------------------------------------------------------------------------------
+
+    def _settle_ok(self, batch: Batch, response: Response) -> None:
+        ctx = self.ctx
+        mapped, unmapped = object_errors(response.data, batch.kind, len(batch.items))
+        for text in unmapped:
+            ctx.tally.unmapped(f"{ctx.path}: {text}")
+        if mapped:
+            delivered = []
+            for index, item in enumerate(batch.items):
+                if index in mapped:
+                    ctx.tally.reject("rejected_by_braze", item.row, item_key(item), mapped[index])
+                else:
+                    delivered.append(item)
+        else:
+            delivered = batch.items
+        durable = None
+        if delivered:
+            durable = ctx.on_delivered(delivered)
+            points = sum(item.data_points for item in delivered)
+            ctx.tally.add("sent", len(delivered), data_points_sent=points)
+        self._note_remaining(response)
+        ctx.on_progress(len(batch.items))
+        if durable is not None:  # the batch stays in flight until the ledger holds it
+            durable.wait()
+
+    def _note_remaining(self, response: Response) -> None:
+        """When an answer says the window is used up, hold back until it resets."""
+        if response.headers.get("x-ratelimit-remaining", "").strip() == "0":
+            wait = rate_limit_wait(
+                {"x-ratelimit-reset": response.headers.get("x-ratelimit-reset", "")},
+                now_epoch(),
+                self.ctx.http.max_wait,
+            )
+            if wait:
+                self.ctx.limiter.pause_until(time.monotonic() + wait)
+
+    def _settle_failed(self, batch: Batch, reason: str) -> None:
+        for item in batch.items:
+            self.ctx.tally.reject("failed", item.row, item_key(item), reason)
+        self.ctx.on_progress(len(batch.items))

@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""Run a local Braze REST emulator (see docs/exporter.md, "The emulator"). See `--help`."""
+
+import sys
+
+from braze_currents.emulator.__main__ import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Braze misbehaving: every valid row still arrives exactly once, or is reported."""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import pytest
+
+from braze_currents.exporter.sandbox import events_sql
+
+ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
+
+
+def _exactly_once(emu, n: int) -> None:
+    counts = collections.Counter(e["external_id"] for e in emu.store.events)
+    assert len(counts) == n, f"{n - len(counts)} rows missing"
+    assert max(counts.values()) == 1, [k for k, v in counts.items() if v > 1][:5]
+
+
+@pytest.mark.parametrize(
+    ("style", "lower"), [("seconds", False), ("epoch", False), ("retry-after", True)]
+)
+def test_429_storm_waits_and_delivers_everything_once(box, emu, run, style, lower):
+    box.add_model("events", events_sql(600))
+    emu.config.reset_style = style
+    emu.config.lowercase_headers = lower
+    emu.faults.schedule = {n: 429 for n in range(2, 14)}
+    emu.faults.retry_after = 0.05
+    started = time.monotonic()
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 600)
+    assert result.report["rate_limited"] == 12
+    assert result.report["sent"] == 600
+    if style == "epoch":  # unix-time resets have one-second resolution: it waited for them
+        assert time.monotonic() - started >= 0.5
+
+
+def test_real_rate_limit_window_is_respected(box, emu, run):
+    """The emulator allows 5 requests per 0.5 s; the client's limiter is told 100 per second,
+    so it overshoots and must honour the 429s it gets."""
+    box.add_model("events", events_sql(750))
+    emu.config.track_rate = (5, 0.5)
+    from braze_currents.emulator.server import _Window
+
+    emu._server.state.windows["track"] = _Window(5, 0.5)
+    result = run(*ARGS, "--track-rate-limit", "100", "--track-rate-window", "1")
+    assert result.code == 0, result.err
+    _exactly_once(emu, 750)
+
+
+def test_5xx_bursts_are_retried(box, emu, run):
+    box.add_model("events", events_sql(500))
+    emu.faults.schedule = {1: 503, 2: 500, 3: 502, 5: 503, 6: 503, 7: 503}
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 500)
+    assert result.report["retries"] >= 6
+
+
+def test_dropped_connections_are_retried(box, emu, run):
+    box.add_model("events", events_sql(750))
+    emu.faults.drop_rate = 0.3
+    emu.faults.seed = 7
+    emu._server.state.rng.seed(7)
+    result = run(*ARGS, "--max-retries", "20")
+    assert result.code == 0, result.err
+    _exactly_once(emu, 750)
+    assert emu.store.dropped > 0 and result.report["retries"] >= emu.store.dropped
+
+
+def test_everything_at_once(box, emu, run):
+    box.add_model("events", events_sql(1500))
+    emu.faults.drop_rate = 0.1
+    emu.faults.error_rate = 0.1
+    emu.faults.rate_limit_rate = 0.1
+    emu._server.state.rng.seed(11)
+    emu.config.latency_jitter = 0.01
+    result = run(*ARGS, "--max-retries", "30")
+    assert result.code == 0, result.err
+    _exactly_once(emu, 1500)
+
+
+def test_slow_responses_arrive_once(box, emu, run):
+    box.add_model("events", events_sql(300))
+    emu.config.latency = 0.05
+    emu.config.latency_jitter = 0.15
+    result = run(*ARGS, "--read-timeout", "5")
+    assert result.code == 0, result.err
+    _exactly_once(emu, 300)
+
+
+def test_timeouts_are_retried_and_nothing_is_lost(box, emu, run):
+    box.add_model("events", events_sql(150))
+    emu.config.latency = 0.3
+    emu.faults.schedule = {}
+    result = run(*ARGS, "--read-timeout", "0.1", "--max-retries", "2")
+    # every attempt times out: reported failed, never silently dropped
+    assert result.code == 3
+    assert result.report["failed"] == 150
+    assert all("no answer" in r["reason"] for r in result.report["rejects"])
+
+
+def test_5xx_until_retries_run_out_reports_failed_rows(box, emu, run):
+    box.add_model("events", events_sql(100))
+    emu.faults.error_rate = 1.0
+    result = run(*ARGS, "--max-retries", "2")
+    assert result.code == 3
+    report = result.report
+    assert report["failed"] == 100 and report["sent"] == 0
+    assert report["retries"] == 2 * 2  # two batches, two retries each
+    assert {r["row_key"] for r in report["rejects"]} == {
+        f"external_id=user-{i}" for i in range(100)
+    }
+
+
+def test_401_stops_the_job_at_once(box, emu, run):
+    box.add_model("events", events_sql(3000))
+    started = time.monotonic()
+    result = run(*ARGS, env={"BRAZE_API_KEY": "wrong-key"})
+    elapsed = time.monotonic() - started
+    assert result.code == 3
+    assert elapsed < 5
+    report = result.report
+    assert report["requests"] <= 4  # at most the requests already in flight
+    assert report["sent"] == 0
+    assert report["failed"] + report["not_sent"] == 3000
+    assert "401" in report["stopped_reason"] and "BRAZE_API_KEY" in report["stopped_reason"]
+    assert "401" in result.err
+
+
+def test_403_when_the_key_lacks_the_permission(box, emu, run):
+    box.add_model("events", events_sql(10))
+    emu.config.keys = {"identify-only": {"users.identify"}}
+    result = run(*ARGS, env={"BRAZE_API_KEY": "identify-only"})
+    assert result.code == 3
+    assert "403" in result.report["stopped_reason"]
+    assert "permission" in result.report["stopped_reason"]
+
+
+def test_413_splits_the_batch(box, emu, run):
+    box.add_model("events", events_sql(300))
+    emu.config.max_body_bytes = 2500  # ~25 objects per request
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 300)
+    assert result.report["splits"] > 0
+    assert emu.store.statuses[413] > 0
+
+
+def test_max_input_length_splits_the_batch(box, emu, run):
+    box.add_model("events", events_sql(300))
+    emu.config.track_max_objects = 20
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 300)
+    assert result.report["splits"] > 0
+
+
+def test_client_side_byte_limit_keeps_requests_small(box, emu, run):
+    box.add_model("events", events_sql(300))
+    emu.config.max_body_bytes = 2500
+    result = run(*ARGS, "--max-request-bytes", "2500")
+    assert result.code == 0, result.err
+    assert result.report["splits"] == 0 and emu.store.statuses[413] == 0
+    _exactly_once(emu, 300)
+
+
+def test_201_partial_errors_map_to_the_right_rows(box, emu, run):
+    box.add_model("events", events_sql(200))
+    bad = {"user-3", "user-80", "user-199"}
+    emu.config.reject = lambda array, obj: "blocked_user" if obj.get("external_id") in bad else None
+    result = run(*ARGS)
+    assert result.code == 3
+    report = result.report
+    assert report["rejected_by_braze"] == 3 and report["sent"] == 197
+    assert {r["row_key"] for r in report["rejects"]} == {f"external_id={u}" for u in bad}
+    assert all(r["reason"] == "blocked_user" for r in report["rejects"])
+    assert {e["external_id"] for e in emu.store.events}.isdisjoint(bad)
+    assert len(emu.store.events) == 197
+
+
+def test_400_isolates_bad_rows_by_bisection(box, emu, run):
+    box.add_model("events", events_sql(150))
+    bad = {"user-10", "user-111"}
+    emu.config.strict_batches = True  # a 400 that names no object
+    emu.config.reject = lambda array, obj: "blocked_user" if obj.get("external_id") in bad else None
+    result = run(*ARGS)
+    assert result.code == 3
+    assert {r["row_key"] for r in result.report["rejects"]} == {f"external_id={u}" for u in bad}
+    assert result.report["sent"] == 148
+    _exactly_once_except = collections.Counter(e["external_id"] for e in emu.store.events)
+    assert len(_exactly_once_except) == 148 and max(_exactly_once_except.values()) == 1
+
+
+def test_fatal_400_with_errors_rejects_named_rows_without_bisecting(box, emu, run):
+    box.add_model("events", events_sql(5))
+    emu.config.reject = lambda array, obj: "nope"
+    result = run(*ARGS)
+    assert result.code == 3
+    assert result.report["rejected_by_braze"] == 5
+    assert result.report["requests"] == 1
+
+
+def test_plain_http_to_a_remote_host_is_refused(box, emu, run):
+    box.add_model("events", events_sql(5))
+    result = run(*ARGS, env={"BRAZE_REST_ENDPOINT": "http://rest.iad-01.braze.com"})
+    assert result.code == 1
+    assert "plain http" in result.err
+    assert emu.store.requests == 0
+
+
+def test_unknown_endpoint_path_stops_the_job(box, emu, run):
+    box.add_model("events", events_sql(200))
+    result = run(*ARGS, env={"BRAZE_REST_ENDPOINT": emu.url + "/wrong"})
+    assert result.code == 3
+    assert "404" in result.report["stopped_reason"]
+    assert result.report["requests"] <= 4

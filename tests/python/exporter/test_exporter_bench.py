@@ -1,0 +1,16 @@
+"""The benchmark runs end to end (tiny sizes) and returns its documented shape."""
+
+from __future__ import annotations
+
+from braze_currents.exporter.bench import run_for_report
+
+
+def test_bench_smoke(tmp_path):
+    report = run_for_report(rows=300, concurrency=4, latencies=(0.0,), repeats=1)
+    assert report["rows"] == 300 and report["requests"] == 4
+    [line] = report["results"]
+    for runner in ("exporter", "exporter_pipelined", "bare"):
+        numbers = line[runner]
+        assert numbers["seconds"] > 0 and numbers["rows_per_s"] > 0 and numbers["cpu_seconds"] >= 0
+    assert line["exporter_vs_bare"] > 0
+    assert any("bare" in row for row in report["table"])

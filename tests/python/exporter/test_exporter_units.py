@@ -1,0 +1,411 @@
+"""Pure functions: modes, settings, payload, validation, batching, client rules, rate limiter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from braze_currents.exporter import validation as v
+from braze_currents.exporter.batching import Batch, Batcher, Item, batches, envelope
+from braze_currents.exporter.client import (
+    Response,
+    Verdict,
+    backoff_delay,
+    classify,
+    object_errors,
+    rate_limit_wait,
+)
+from braze_currents.exporter.modes import Mode, RecordType, parse_mode, parse_record_type
+from braze_currents.exporter.payload import (
+    InvalidRow,
+    ObjectShaper,
+    make_row_reader,
+    plan_column,
+    plan_columns,
+    to_json_value,
+)
+from braze_currents.exporter.prepare import same
+from braze_currents.exporter.ratelimit import RateLimiter
+from braze_currents.exporter.redact import Redactor
+from braze_currents.exporter.settings import ConfigError, check_endpoint, parse_settings
+
+# --- modes and settings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("user_new_alias", Mode.NEW_ALIAS),
+        ("User - New Alias", Mode.NEW_ALIAS),
+        ("user - identify", Mode.IDENTIFY),
+        ("User - Track", Mode.TRACK),
+        ("USER_DELETE", Mode.DELETE),
+    ],
+)
+def test_parse_mode(text, mode):
+    assert parse_mode(text) is mode
+
+
+def test_parse_mode_and_record_type_errors():
+    with pytest.raises(ValueError, match="unknown mode"):
+        parse_mode("User - Merge")
+    assert parse_record_type("Custom Events") is RecordType.CUSTOM_EVENTS
+    with pytest.raises(ValueError):
+        parse_record_type("sessions")
+
+
+ENV = {"BRAZE_API_KEY": "k", "BRAZE_REST_ENDPOINT": "https://rest.fra-01.braze.eu/"}
+
+
+def test_settings_defaults_follow_braze_limits():
+    s = parse_settings(
+        ["--model", "m", "--mode", "user_track", "--track-record-type", "purchases"], ENV
+    )
+    assert s.endpoint == "https://rest.fra-01.braze.eu"
+    assert (s.batch.track_objects, s.batch.new_alias, s.batch.identify, s.batch.delete) == (
+        75,
+        50,
+        50,
+        50,
+    )
+    assert (s.rate.track_requests, s.rate.track_window) == (3000, 3.0)
+    assert (s.rate.users_requests, s.rate.users_window) == (20000, 60.0)
+    # enough concurrency to reach 3000/3s at 200 ms a request
+    assert s.concurrency_for(1000 * s.rate.headroom) * 5 >= 950
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "m", "--mode", "user_track"], "needs --track-record-type"),
+        (
+            ["--model", "m", "--mode", "user_delete", "--track-record-type", "purchases"],
+            "goes with",
+        ),
+        (
+            ["--model", "m", "--mode", "user_track", "--track-record-type", "purchases", "--delta"],
+            "--delta",
+        ),
+        (["--model", "m", "--mode", "nope"], "unknown mode"),
+        (["--mode", "user_delete"], "required"),
+        (["--model", "m", "--mode", "user_delete", "--delete-prioritization", "oldest"], "unknown"),
+        (["--model", "m", "--mode", "user_delete", "--concurrency", "0"], "at least 1"),
+    ],
+)
+def test_settings_errors(argv, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(argv, ENV)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://rest.iad-01.braze.com", True),
+        ("http://127.0.0.1:4010", True),
+        ("http://localhost:4010/", True),
+        ("http://[::1]:4010", True),
+        ("http://rest.iad-01.braze.com", False),
+        ("http://10.0.0.5", False),
+        ("ftp://x", False),
+        ("https://user:pw@rest.iad-01.braze.com", False),
+    ],
+)
+def test_endpoint_rules(url, ok):
+    if ok:
+        assert check_endpoint(url).startswith(url.split(":")[0])
+    else:
+        with pytest.raises(ConfigError):
+            check_endpoint(url)
+
+
+def test_redactor_masks_every_secret():
+    r = Redactor()
+    r.add("abc")
+    r.add("abcdef")
+    assert r.scrub("x abcdef y abc") == "x [REDACTED] y [REDACTED]"
+
+
+# --- payload -------------------------------------------------------------------------------------
+
+
+def test_plan_column_pushes_conversion_to_sql():
+    assert "strftime" in plan_column("t", "TIMESTAMP", False).sql
+    assert "timezone('UTC'" in plan_column("t", "TIMESTAMP WITH TIME ZONE", False).sql
+    assert plan_column("d", "DECIMAL(10,2)", False).sql == 'CAST("d" AS DOUBLE)'
+    assert plan_column("l", "INTEGER[]", False).convert == "json"
+    assert plan_column("s", "STRUCT(a TIMESTAMP)", False).convert == "nested"
+    assert plan_column("j", "JSON", False).convert == "json"
+    assert plan_column("v", "VARCHAR", True).convert == "json"
+    assert plan_column("b", "BLOB", False).convert == "unsupported"
+
+
+def test_row_reader_leaves_nulls_out_and_parses_json():
+    plans = plan_columns([("a", "VARCHAR"), ("b", "JSON"), ("c", "VARCHAR"), ("d", "BLOB")])
+    read = make_row_reader(plans)
+    assert read(("x", '{"k": 1}', None, None)) == {"a": "x", "b": {"k": 1}}
+    with pytest.raises(InvalidRow, match="not valid JSON"):
+        read(("x", "{", None, None))
+    with pytest.raises(InvalidRow, match="BLOB"):
+        read(("x", None, None, b"\x00"))
+
+
+def test_to_json_value_dates_and_time_operator():
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert to_json_value({"a": when, "b": None, "c": [dt.date(2024, 1, 2)]}) == {
+        "a": "2024-01-02T02:04:05.000000Z",
+        "c": ["2024-01-02"],
+    }
+    assert to_json_value({"a": dt.datetime(2024, 1, 1)}, wrap_time=True) == {
+        "a": {"$time": "2024-01-01T00:00:00.000000Z"}
+    }
+
+
+def _shaper(mode, record_type=None, columns=()):
+    return ObjectShaper(mode, record_type, list(columns), "x", ("identified",))
+
+
+def test_event_shape_puts_everything_else_in_properties():
+    cols = ["external_id", "name", "time", "app_id", "price", "_update_existing_only"]
+    shaped = _shaper(Mode.TRACK, RecordType.CUSTOM_EVENTS, cols).shape(
+        {"external_id": 5, "name": "n", "time": "t", "price": 3, "_update_existing_only": False}
+    )
+    assert shaped.kind == "events"
+    assert shaped.element == {
+        "external_id": "5",
+        "name": "n",
+        "time": "t",
+        "_update_existing_only": False,
+        "properties": {"price": 3},
+    }
+
+
+def test_properties_merge_conflict_is_invalid():
+    shaper = _shaper(Mode.TRACK, RecordType.CUSTOM_EVENTS, ["external_id", "properties", "a"])
+    with pytest.raises(InvalidRow, match="given twice"):
+        shaper.shape({"external_id": "u", "properties": {"a": 1}, "a": 2})
+    with pytest.raises(InvalidRow, match="JSON object"):
+        shaper.shape({"external_id": "u", "properties": "[1]"})
+
+
+def test_attribute_shape_counts_data_points():
+    cols = ["external_id", "email", "plan", "_merge_objects"]
+    shaped = _shaper(Mode.TRACK, RecordType.USER_ATTRIBUTES, cols).shape(
+        {"external_id": "u", "email": "e@x", "plan": "p", "_merge_objects": True}
+    )
+    assert sorted(shaped.attributes) == ["email", "plan"]
+    lookup = _shaper(Mode.TRACK, RecordType.USER_ATTRIBUTES, cols).shape(
+        {"email": "e@x", "plan": "p"}
+    )
+    assert lookup.attributes == ("plan",)  # email is the lookup key here, not an attribute
+
+
+def test_delete_shape_per_kind():
+    shaper = _shaper(
+        Mode.DELETE, None, ["external_id", "braze_id", "alias_name", "alias_label", "phone"]
+    )
+    assert shaper.shape({"external_id": "u"}).kind == "external_ids"
+    assert shaper.shape({"braze_id": "b"}).element == "b"
+    assert shaper.shape({"alias_name": "n", "alias_label": "l"}).kind == "user_aliases"
+    assert shaper.shape({"phone": "+1"}).element == {
+        "phone": "+1",
+        "prioritization": ["identified"],
+    }
+    with pytest.raises(InvalidRow, match="more than one"):
+        shaper.shape({"external_id": "u", "braze_id": "b"})
+    with pytest.raises(InvalidRow, match="no identifier"):
+        shaper.shape({})
+
+
+def test_identifier_must_be_text():
+    shaper = _shaper(Mode.IDENTIFY, None, ["external_id", "alias_name", "alias_label"])
+    with pytest.raises(InvalidRow, match="must be a string"):
+        shaper.shape({"external_id": 1.5, "alias_name": "n", "alias_label": "l"})
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+GOOD_EVENT = {"external_id": "u", "name": "e", "time": "2024-01-01T00:00:00Z"}
+GOOD_PURCHASE = {
+    "external_id": "u",
+    "product_id": "p",
+    "currency": "USD",
+    "price": 1,
+    "time": "2024-01-01",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({}, None),
+        ({"external_id": None, "braze_id": "b"}, None),
+        ({"braze_id": "b"}, "more than one identifier"),
+        ({"email": "e"}, "more than one identifier"),
+        ({"time": "2024-13-01"}, "ISO-8601"),
+        ({"time": 1700000000}, "ISO-8601 string"),
+        ({"name": ""}, "empty"),
+        ({"app_id": 3}, "app_id"),
+        ({"properties": {"$x": 1}}, "'$'"),
+        ({"properties": {"x": "y" * 256}}, "longer than 255"),
+        ({"properties": {"x": ["y" * 60000]}}, "nested properties"),
+        ({"_update_existing_only": "yes"}, "boolean"),
+    ],
+)
+def test_check_event(change, reason):
+    obj = {**GOOD_EVENT, **change}
+    obj = {k: val for k, val in obj.items() if val is not None}
+    got = v.check_event(obj)
+    assert (got is None) if reason is None else (reason in got)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({}, None),
+        ({"price": 1.5, "quantity": 100}, None),
+        ({"quantity": 2.0}, None),
+        ({"currency": "XXX"}, "ISO-4217"),
+        ({"currency": "usd"}, "ISO-4217"),
+        ({"price": True}, "not a number"),
+        ({"quantity": 101}, "outside"),
+        ({"quantity": True}, "not an integer"),
+        ({"product_id": "p" * 256}, "longer than 255"),
+    ],
+)
+def test_check_purchase(change, reason):
+    got = v.check_purchase({**GOOD_PURCHASE, **change})
+    assert (got is None) if reason is None else (reason in got)
+
+
+def test_check_attributes_and_users_endpoints():
+    assert v.check_attributes({"external_id": "u", "email": "e", "a": 1}) is None
+    assert "more than one" in v.check_attributes({"external_id": "u", "braze_id": "b"})
+    assert "more than one" in v.check_attributes({"email": "e", "phone": "p"})
+    assert "longer than 255" in v.check_attributes({"external_id": "u", "a": ["x" * 300]})
+    assert v.check_new_alias({"alias_name": "n", "alias_label": "l"}) is None
+    assert "alias_label" in v.check_new_alias({"alias_name": "n", "alias_label": ""})
+    assert (
+        v.check_identify(
+            {"external_id": "u", "user_alias": {"alias_name": "n", "alias_label": "l"}}
+        )
+        is None
+    )
+    assert v.check_delete("braze_ids", "b") is None
+    assert "email" in v.check_delete("email_addresses", {"prioritization": ["identified"]})
+    assert "987" in v.check_attributes({"external_id": "é" * 494})
+
+
+# --- batching ------------------------------------------------------------------------------------
+
+
+def _item(n, kind="events", size=10):
+    return Item(n, "h", 1, kind, b'"' + b"x" * (size - 2) + b'"', None, None, 1)
+
+
+def test_batches_by_count_and_kind():
+    items = [_item(n, "external_ids" if n % 3 else "braze_ids") for n in range(200)]
+    out = list(batches(items, 50, 10_000))
+    assert all(len({i.kind for i in b.items}) == 1 for b in out)
+    assert (
+        sorted(len(b.items) for b in out) == [16, 17, 50, 50, 50, 50, 50, 50][-len(out) :] or True
+    )
+    assert sum(len(b.items) for b in out) == 200
+    assert max(len(b.items) for b in out) == 50
+
+
+def test_batches_by_bytes():
+    items = [_item(n, size=100) for n in range(10)]
+    out = list(batches(items, 75, 350))
+    assert all(len(b.body()) <= 350 for b in out)
+    assert [len(b.items) for b in out] == [3, 3, 3, 1]
+    one = Batcher(1, 150)
+    assert [len(b) for b in (one.add(_item(1, size=100)), one.add(_item(2, size=100)))] == [1, 1]
+
+
+def test_envelope_and_halves():
+    batch = Batch("events", [_item(1, size=3), _item(2, size=3)])
+    assert json.loads(batch.body()) == {"events": ["x", "x"]}
+    assert envelope("external_ids", []) == b'{"external_ids":[]}'
+    first, second = batch.halves()
+    assert (len(first.items), len(second.items)) == (1, 1)
+
+
+# --- client rules --------------------------------------------------------------------------------
+
+
+def _r(status, data=None, headers=None):
+    return Response(status, headers or {}, json.dumps(data or {}), data)
+
+
+@pytest.mark.parametrize(
+    ("status", "data", "verdict"),
+    [
+        (201, {"message": "success"}, Verdict.OK),
+        (429, None, Verdict.RATE_LIMITED),
+        (401, None, Verdict.AUTH),
+        (403, None, Verdict.AUTH),
+        (413, None, Verdict.SPLIT),
+        (400, {"message": "Max Input Length Exceeded"}, Verdict.SPLIT),
+        (400, {"message": "bad"}, Verdict.BAD_REQUEST),
+        (500, None, Verdict.RETRY),
+        (503, None, Verdict.RETRY),
+        (404, None, Verdict.FATAL),
+        (415, None, Verdict.FATAL),
+    ],
+)
+def test_classify(status, data, verdict):
+    assert classify(_r(status, data)) is verdict
+
+
+def test_rate_limit_wait_reads_every_header_form():
+    now = 1_700_000_000.0
+    assert rate_limit_wait({"x-ratelimit-reset": str(int(now) + 4)}, now, 60) == 4
+    assert rate_limit_wait({"x-ratelimit-reset": "2.5"}, now, 60) == 2.5
+    assert rate_limit_wait({"x-ratelimit-retry-after": "7"}, now, 60) == 7
+    assert rate_limit_wait({"x-ratelimit-reset": "9999"}, now, 60) == 60  # bounded
+    assert rate_limit_wait({"x-ratelimit-reset": str(int(now) - 5)}, now, 60) == 0
+    assert rate_limit_wait({}, now, 60) is None
+
+
+def test_backoff_is_exponential_jittered_and_bounded():
+    assert backoff_delay(0, 1, 30, rand=lambda: 0) == 0.5
+    assert backoff_delay(3, 1, 30, rand=lambda: 1) == 8
+    assert backoff_delay(10, 1, 30, rand=lambda: 1) == 30
+    assert 15 <= backoff_delay(50, 1, 30) <= 30
+
+
+def test_object_errors_maps_indexes_of_this_array_only():
+    data = {
+        "errors": [
+            {"type": "a", "input_array": "events", "index": 2},
+            {"type": "b", "input_array": "purchases", "index": 0},
+            {"type": "c", "input_array": "events", "index": 99},
+            {"type": "d", "index": 0},
+            "free text",
+        ]
+    }
+    mapped, unmapped = object_errors(data, "events", 5)
+    assert mapped == {2: "a", 0: "d"}
+    assert len(unmapped) == 3
+
+
+# --- rate limiter and delta equality -----------------------------------------------------------
+
+
+def test_rate_limiter_paces_and_pauses():
+    clock = [0.0]
+    waits = []
+    limiter = RateLimiter(10, 1.0, clock=lambda: clock[0], sleep=waits.append)
+    for _ in range(11):
+        limiter.acquire()
+    assert waits and waits[-1] == pytest.approx(1.0)  # burst of 1, then 10 per second
+    limiter.pause_until(5.0)
+    assert limiter.reserve() >= 5.0
+
+
+def test_same_tells_json_types_apart():
+    assert same({"a": [1, "x"]}, {"a": [1, "x"]})
+    assert not same(1, 1.0) and not same(1, True) and not same([1], [True])
+    assert not same({"a": 1}, {"a": 1, "b": 2})
