@@ -115,15 +115,15 @@ with
 
 typed_rows as (
     {%- for node in typed_models %}
-    select
-        event_id,
-        event_type,
-        '{{ node.config.meta.currents_event_type }}' as catalogued_event_type,
-        '{{ node.name }}' as model_name
-    from {{ ref(node.name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            event_id,
+            event_type,
+            '{{ node.config.meta.currents_event_type }}' as catalogued_event_type,
+            '{{ node.name }}' as model_name
+        from {{ ref(node.name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
     {%- if not typed_models %}
     select
@@ -152,7 +152,7 @@ catalogued as (
     from {{ ref('stg_braze_currents__events') }}
     where event_type in (
         {%- for node in typed_models %}
-        '{{ node.config.meta.currents_event_type }}'{{ "," if not loop.last }}
+            '{{ node.config.meta.currents_event_type }}'{{ "," if not loop.last }}
         {%- endfor %}
         {%- if not typed_models %}
         null
@@ -162,9 +162,9 @@ catalogued as (
 
 compared as (
     select
-        coalesce(catalogued.event_id, typed.event_id) as event_id,
         catalogued.event_type,
         typed.models,
+        coalesce(catalogued.event_id, typed.event_id) as event_id,
         case
             when typed.event_id is null
                 then 'lost: an event of a catalogued type in no typed model'

@@ -91,6 +91,7 @@ def empty_warehouse(tmp_path, dbt_target) -> Warehouse:
 @dataclass
 class BuiltWarehouse(Warehouse):
     stats: dict  # what the generator produced
+    build_results: dict | None = None  # run_results.json of its `dbt build`
 
 
 @pytest.fixture(scope="session")
@@ -116,4 +117,5 @@ def built_warehouse(tmp_path_factory, dbt_target, faulty_inputs) -> BuiltWarehou
     )
     wh.load(path)
     wh.dbt("build")
+    wh.build_results = json.loads((dbt_target / "run_results.json").read_text())
     return wh

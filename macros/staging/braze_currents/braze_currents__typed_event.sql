@@ -142,23 +142,22 @@ parsed as (
     select
         *
         {%- if fields %},
-        from_json(properties, '{{ braze_currents__properties_spec(fields) }}') as typed_properties
+        from_json(properties, '{{ braze_currents__properties_spec(fields) | replace("'", "''") }}') as typed_properties
         {%- endif %}
     from events
 )
 
 select
-    {%- for column in entry.columns | map(attribute='name') %}
-        {%- set f = by_name.get(column) %}
-        {%- if f is none %}
-            {{ adapter.quote(column) }}
-        {%- elif f.companion %}
-            try_cast(typed_properties.{{ adapter.quote(f.key) }} as {{ f.data_type }})
-                as {{ adapter.quote(column) }}
-        {%- else %}
-            typed_properties.{{ adapter.quote(f.key) }} as {{ adapter.quote(column) }}
-        {%- endif %}
-        {{- "," if not loop.last }}
-    {%- endfor %}
+{%- for column in entry.columns | map(attribute='name') %}
+    {%- set f = by_name.get(column) %}
+    {%- if f is none %}
+    {{ adapter.quote(column) }}
+    {%- elif f.companion %}
+    try_cast(typed_properties.{{ adapter.quote(f.key) }} as {{ f.data_type }}) as {{ adapter.quote(column) }}
+    {%- else %}
+    typed_properties.{{ adapter.quote(f.key) }} as {{ adapter.quote(column) }}
+    {%- endif %}
+    {{- "," if not loop.last }}
+{%- endfor %}
 from parsed
 {%- endmacro %}
