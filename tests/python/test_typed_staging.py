@@ -71,6 +71,25 @@ def test_boolean_like_text_has_its_typed_companion():
     assert fields["is_machine_open"].json_key == "machine_open"
 
 
+def test_unit_tests_type_from_the_real_catalogue_entries():
+    """dbt unit tests give the typing macro its catalogue entry (dbt renders them without the
+    graph): those entries must be lines of the real catalogue."""
+    unit_tests = yaml.safe_load((CATALOG_PATH.parent / "_event_types__unit_tests.yml").read_text())
+    models = {m["name"]: m for m in catalogue_yml()["models"]}
+    assert len(unit_tests["unit_tests"]) >= 4
+    for test in unit_tests["unit_tests"]:
+        entry = test["overrides"]["macros"]["braze_currents__typed_entry"]
+        model = models[test["model"]]
+        assert entry["name"] == model["name"]
+        assert entry["event_type"] == model["config"]["meta"]["currents_event_type"]
+        columns = {
+            c["name"]: (c["data_type"], (c.get("meta") or {}).get("json_key"))
+            for c in model["columns"]
+        }
+        for c in entry["columns"]:
+            assert columns[c["name"]] == (c["data_type"], c.get("json_key")), (test["name"], c)
+
+
 # ---- the built warehouse -------------------------------------------------------------------
 
 
@@ -273,6 +292,9 @@ def test_coverage_test_finds_a_lost_and_a_doubled_event(built_warehouse, tmp_pat
     )
     copy = tmp_path / wh.path.name  # same name: the views name their database
     shutil.copy(wh.path, copy)
+    wal = wh.path.with_name(wh.path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
     con = duckdb.connect(str(copy))
     try:
         con.execute(
