@@ -91,6 +91,8 @@ def empty_warehouse(tmp_path, dbt_target) -> Warehouse:
 @dataclass
 class BuiltWarehouse(Warehouse):
     stats: dict  # what the generator produced
+    build_results: dict | None = None  # run_results.json of its `dbt build`
+    docs_catalog: dict | None = None  # catalog.json of `dbt docs generate` right after it
 
 
 @pytest.fixture(scope="session")
@@ -116,4 +118,8 @@ def built_warehouse(tmp_path_factory, dbt_target, faulty_inputs) -> BuiltWarehou
     )
     wh.load(path)
     wh.dbt("build")
+    wh.build_results = json.loads((dbt_target / "run_results.json").read_text())
+    # Here, where dbt's partial parse is still valid: a few seconds instead of a full parse.
+    wh.dbt("docs", "generate", "--no-compile")
+    wh.docs_catalog = json.loads((dbt_target / "catalog.json").read_text())
     return wh
