@@ -65,8 +65,8 @@ first_copies as (
         on usable.event_id = existing.event_id and usable.event_at = existing.event_at
     {%- endif %}
     qualify row_number() over (
-            partition by event_id order by loaded_at, source_line, batch_id, event_index
-        ) = 1
+        partition by event_id order by loaded_at, source_line, batch_id, event_index
+    ) = 1
 )
 
 select
