@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import Warehouse, generate
+from warehouse_testing import Warehouse, generate
 
 pytestmark = pytest.mark.dbt
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_script
+from warehouse_testing import run_script
 
 from braze_currents.loader import classify, discover
 

@@ -7,7 +7,7 @@ import gzip
 import json
 
 import pytest
-from conftest import generate, run_script
+from warehouse_testing import generate, run_script
 
 from braze_currents.writers import format_of
 
