@@ -265,6 +265,7 @@ class CurrentsGenerator:
         self._pending: list[dict] = []
         self._dupes: list[tuple[int, dict]] = []  # (release after batch n, event)
         self._emitted = 0
+        self._keys = {t: {f.json_key for f in e.fields} for t, e in self.catalog.items()}
 
     # ---- public -------------------------------------------------------------------------
     def records(self) -> Iterator[Record]:
@@ -716,7 +717,8 @@ class CurrentsGenerator:
             value = ctx[key] if key in ctx else self._value(key, f.data_type, user, device)
             if value is not None:
                 props[key] = value
-        props["app_group_id"] = w.app_group_id
+        if "app_group_id" in self._keys[event_type]:
+            props["app_group_id"] = w.app_group_id
         event = {"event_type": event_type, "id": w.uid(), "time": int(t)}
         if et.flat:
             event["user_id"] = user["user_id"]
@@ -726,7 +728,7 @@ class CurrentsGenerator:
                 event["device_id"] = device
             if "timezone" in et.envelope:
                 event["timezone"] = user["timezone"]
-            event.update({k: v for k, v in props.items() if k in {f.json_key for f in et.fields}})
+            event.update({k: v for k, v in props.items() if k in self._keys[event_type]})
             return event
         u = {"user_id": user["user_id"]}
         if user["external_user_id"]:

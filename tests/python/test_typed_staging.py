@@ -254,6 +254,7 @@ def test_the_build_is_green_and_the_drift_warnings_fire(built_warehouse):
     listed = wh.query(new_keys["compiled_code"])
     assert len(listed) == new_keys["failures"]
     assert sum(n for _, key, n, *_ in listed if key == NEW_FIELD) > 0
+    assert {key for _, key, *_ in listed} == {NEW_FIELD}  # the generator adds no other key
     assert {t for t, *_ in listed}.isdisjoint({UNKNOWN_TYPE})
 
 
