@@ -72,7 +72,7 @@ channels as (
     select
         external_user_id,
         channel,
-        map_from_entries(list({'key': action, 'value': events} order by action)) as action_counts,
+        map_from_entries(list({ 'key': action, 'value': events } order by action)) as action_counts,
         sum(engagements) as engagements,
         max(last_engaged_at) as last_engaged_at
     from channel_actions
@@ -82,15 +82,15 @@ channels as (
 messaging as (
     select
         external_user_id,
-        map_from_entries(list({'key': channel, 'value': action_counts} order by channel))
+        map_from_entries(list({ 'key': channel, 'value': action_counts } order by channel))
             as message_event_counts,
         map_from_entries(
-            list({'key': channel, 'value': last_engaged_at} order by channel)
-                filter (where last_engaged_at is not null)
+            list({ 'key': channel, 'value': last_engaged_at } order by channel)
+            filter (where last_engaged_at is not null)
         ) as last_engaged_at_by_channel,
         max(last_engaged_at) as last_engaged_at,
         -- Ties go to the channel first in alphabetical order, so the answer is stable.
-        first(channel order by engagements desc, channel) filter (where engagements > 0)
+        first(channel order by engagements desc, channel asc) filter (where engagements > 0)
             as most_engaged_channel
     from channels
     group by external_user_id
@@ -113,9 +113,9 @@ purchasing as (
     select
         external_user_id,
         sum(purchases)::bigint as purchase_count,
-        map_from_entries(list({'key': currency, 'value': purchases} order by currency))
+        map_from_entries(list({ 'key': currency, 'value': purchases } order by currency))
             as purchases_by_currency,
-        map_from_entries(list({'key': currency, 'value': revenue} order by currency))
+        map_from_entries(list({ 'key': currency, 'value': revenue } order by currency))
             as revenue_by_currency,
         min(first_purchase_at) as first_purchase_at,
         max(last_purchase_at) as last_purchase_at
@@ -123,40 +123,44 @@ purchasing as (
     group by external_user_id
 ),
 
+-- The states in order, latest first (the event id breaks a tie in time).
 global_states as (
     select
         external_user_id,
         channel,
-        subscription_status
+        subscription_status,
+        row_number() over (
+            partition by external_user_id, channel
+            order by event_at desc, event_id desc
+        ) as recency
     from {{ ref('stg_braze_currents__global_subscription_state_changes') }}
     where
         external_user_id in (select touched_users.external_user_id from touched_users)
         and channel is not null
-    qualify row_number() over (
-        partition by external_user_id, channel order by event_at desc, event_id desc
-    ) = 1
 ),
 
 group_states as (
     select
         external_user_id,
         subscription_group_id,
-        subscription_status
+        subscription_status,
+        row_number() over (
+            partition by external_user_id, subscription_group_id
+            order by event_at desc, event_id desc
+        ) as recency
     from {{ ref('stg_braze_currents__subscription_group_state_changes') }}
     where
         external_user_id in (select touched_users.external_user_id from touched_users)
         and subscription_group_id is not null
-    qualify row_number() over (
-        partition by external_user_id, subscription_group_id order by event_at desc, event_id desc
-    ) = 1
 ),
 
 global_subscriptions as (
     select
         external_user_id,
-        map_from_entries(list({'key': channel, 'value': subscription_status} order by channel))
+        map_from_entries(list({ 'key': channel, 'value': subscription_status } order by channel))
             as global_subscription_states
     from global_states
+    where recency = 1
     group by external_user_id
 ),
 
@@ -165,11 +169,12 @@ group_subscriptions as (
         external_user_id,
         map_from_entries(
             list(
-                {'key': subscription_group_id, 'value': subscription_status}
+                { 'key': subscription_group_id, 'value': subscription_status }
                 order by subscription_group_id
             )
         ) as subscription_group_states
     from group_states
+    where recency = 1
     group by external_user_id
 )
 

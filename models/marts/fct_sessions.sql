@@ -42,22 +42,22 @@ session_versions as (
         true as is_new
     from new_sessions
     {%- if is_incremental() %}
-    union all
-    select
-        session_id,
-        started_at,
-        ended_at,
-        duration_seconds,
-        is_first_session,
-        external_user_id,
-        braze_id,
-        device_id,
-        app_id,
-        platform,
-        loaded_at,
-        false as is_new
-    from {{ this }}
-    where session_id in (select new_sessions.session_id from new_sessions)
+        union all
+        select
+            session_id,
+            started_at,
+            ended_at,
+            duration_seconds,
+            is_first_session,
+            external_user_id,
+            braze_id,
+            device_id,
+            app_id,
+            platform,
+            loaded_at,
+            false as is_new
+        from {{ this }}
+        where session_id in (select new_sessions.session_id from new_sessions)
     {%- endif %}
 ),
 

@@ -13,7 +13,8 @@ checks as (
         'agg_message_performance_daily machine opens' as total,
         (select sum(machine_opens) from {{ ref('agg_message_performance_daily') }}) as mart_total,
         (
-            select count(*) from {{ ref('fct_message_engagement') }} where is_machine_open
+            select count(*) from {{ ref('fct_message_engagement') }}
+            where is_machine_open
         ) as fact_total
     union all
     select
@@ -21,7 +22,7 @@ checks as (
         (select sum(conversions) from {{ ref('agg_message_performance_daily') }}) as mart_total,
         (select count(*) from {{ ref('stg_braze_currents__campaign_conversions') }})
         + (select count(*) from {{ ref('stg_braze_currents__canvas_conversions') }})
-        as fact_total
+            as fact_total
     union all
     select
         'agg_canvas_journeys_daily events' as total,
@@ -104,7 +105,8 @@ checks as (
         'dim_users purchases' as total,
         (select sum(purchase_count) from {{ ref('dim_users') }}) as mart_total,
         (
-            select count(*) from {{ ref('fct_purchases') }} where external_user_id is not null
+            select count(*) from {{ ref('fct_purchases') }}
+            where external_user_id is not null
         ) as fact_total
 ),
 
