@@ -1,144 +1,54 @@
 -- Every step of a user's way through a Canvas, in one shape: entries, step progressions, exits
 -- (with the reason), experiment-path entries and conversions, Canvas conversions.
 
-with
+{%- set journey_events = [
+    {'model': 'stg_braze_currents__canvas_entries', 'journey_event': 'entry',
+     'columns': ['in_control_group']},
+    {'model': 'stg_braze_currents__canvas_step_progressions', 'journey_event': 'progression'},
+    {'model': 'stg_braze_currents__canvas_audience_exits', 'journey_event': 'exit',
+     'exit_reason': 'matched_audience'},
+    {'model': 'stg_braze_currents__canvas_event_exits', 'journey_event': 'exit',
+     'exit_reason': 'performed_event'},
+    {'model': 'stg_braze_currents__canvas_experiment_step_split_entries',
+     'journey_event': 'experiment_split_entry',
+     'columns': ['experiment_step_id', 'experiment_split_id', 'in_control_group']},
+    {'model': 'stg_braze_currents__canvas_experiment_step_conversions',
+     'journey_event': 'experiment_conversion',
+     'columns': ['experiment_step_id', 'experiment_split_id']},
+    {'model': 'stg_braze_currents__canvas_conversions', 'journey_event': 'conversion'},
+] %}
+{#- Columns only some of the event types have, with their type. #}
+{%- set optional_columns = {
+    'experiment_step_id': 'varchar',
+    'experiment_split_id': 'varchar',
+    'in_control_group': 'boolean',
+} %}
 
-entries as (
+{% for source in journey_events %}
     select
         event_id,
         event_at,
-        'entry' as journey_event,
-        cast(null as varchar) as exit_reason,
+        '{{ source.journey_event }}' as journey_event,
+        {%- if source.exit_reason %}
+            '{{ source.exit_reason }}' as exit_reason,
+        {%- else %}
+            cast(null as varchar) as exit_reason,
+        {%- endif %}
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
-        cast(null as varchar) as experiment_step_id,
-        cast(null as varchar) as experiment_split_id,
-        in_control_group,
+        {%- for column, data_type in optional_columns.items() %}
+            {%- if column in source.get('columns', []) %}
+                {{ column }},
+            {%- else %}
+                cast(null as {{ data_type }}) as {{ column }},
+            {%- endif %}
+        {%- endfor %}
         external_user_id,
         braze_id,
         loaded_at
-    from {{ ref('stg_braze_currents__canvas_entries') }}
-),
-
-progressions as (
-    select
-        event_id,
-        event_at,
-        'progression' as journey_event,
-        cast(null as varchar) as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        cast(null as varchar) as experiment_step_id,
-        cast(null as varchar) as experiment_split_id,
-        cast(null as boolean) as in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_step_progressions') }}
-),
-
-audience_exits as (
-    select
-        event_id,
-        event_at,
-        'exit' as journey_event,
-        'matched_audience' as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        cast(null as varchar) as experiment_step_id,
-        cast(null as varchar) as experiment_split_id,
-        cast(null as boolean) as in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_audience_exits') }}
-),
-
-event_exits as (
-    select
-        event_id,
-        event_at,
-        'exit' as journey_event,
-        'performed_event' as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        cast(null as varchar) as experiment_step_id,
-        cast(null as varchar) as experiment_split_id,
-        cast(null as boolean) as in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_event_exits') }}
-),
-
-split_entries as (
-    select
-        event_id,
-        event_at,
-        'experiment_split_entry' as journey_event,
-        cast(null as varchar) as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        experiment_step_id,
-        experiment_split_id,
-        in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_experiment_step_split_entries') }}
-),
-
-experiment_conversions as (
-    select
-        event_id,
-        event_at,
-        'experiment_conversion' as journey_event,
-        cast(null as varchar) as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        experiment_step_id,
-        experiment_split_id,
-        cast(null as boolean) as in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_experiment_step_conversions') }}
-),
-
-conversions as (
-    select
-        event_id,
-        event_at,
-        'conversion' as journey_event,
-        cast(null as varchar) as exit_reason,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        cast(null as varchar) as experiment_step_id,
-        cast(null as varchar) as experiment_split_id,
-        cast(null as boolean) as in_control_group,
-        external_user_id,
-        braze_id,
-        loaded_at
-    from {{ ref('stg_braze_currents__canvas_conversions') }}
-)
-
-select * from entries
-union all
-select * from progressions
-union all
-select * from audience_exits
-union all
-select * from event_exits
-union all
-select * from split_entries
-union all
-select * from experiment_conversions
-union all
-select * from conversions
+    from {{ ref(source.model) }}
+    {%- if not loop.last %}
+        union all
+    {%- endif %}
+{% endfor %}

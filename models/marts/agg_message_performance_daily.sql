@@ -12,6 +12,17 @@
     ref('stg_braze_currents__canvas_conversions'),
 ]) %}
 
+{#- What a conversion belongs to, and so which messages can be credited with it: a campaign
+    variation, or a Canvas variation. #}
+{%- set conversion_key -%}
+    case
+        when campaign_id is not null
+            then 'campaign ' || campaign_id || ' ' || coalesce(message_variation_id, '')
+        when canvas_id is not null
+            then 'canvas ' || canvas_id || ' ' || coalesce(canvas_variation_id, '')
+    end
+{%- endset %}
+
 with
 
 message_events as (
@@ -33,7 +44,9 @@ message_events as (
 ),
 
 conversions as (
-    select *
+    select
+        *,
+        {{ conversion_key }} as conversion_key
     from {{ ref('int_conversions') }}
     where {{ rebuild }}
 ),
@@ -41,105 +54,45 @@ conversions as (
 -- Conversions carry no channel: each is credited to the last message of its campaign
 -- variation (or Canvas variation) the user got before converting, with that message's channel
 -- and Canvas step. A conversion with no such message keeps a NULL channel.
-campaign_touches as (
+touches as (
     select
-        fct.braze_id,
-        fct.campaign_id,
-        coalesce(fct.message_variation_id, '') as variation_key,
-        fct.event_at,
-        fct.channel
-    from {{ ref('fct_message_engagement') }} as fct
-    semi join conversions
-        on fct.braze_id = conversions.braze_id and fct.campaign_id = conversions.campaign_id
+        braze_id,
+        {{ conversion_key }} as conversion_key,
+        event_at,
+        channel,
+        canvas_step_id
+    from {{ ref('fct_message_engagement') }}
+    where
+        braze_id in (select conversions.braze_id from conversions)
+        and {{ conversion_key }} in (select conversions.conversion_key from conversions)
 ),
 
-canvas_touches as (
-    select
-        fct.braze_id,
-        fct.canvas_id,
-        coalesce(fct.canvas_variation_id, '') as variation_key,
-        fct.event_at,
-        fct.channel,
-        fct.canvas_step_id
-    from {{ ref('fct_message_engagement') }} as fct
-    semi join conversions
-        on fct.braze_id = conversions.braze_id and fct.canvas_id = conversions.canvas_id
-),
-
-campaign_conversions as (
+credited_conversions as (
     select
         conversions.event_at,
-        campaign_touches.channel,
+        touches.channel,
         conversions.campaign_id,
         conversions.message_variation_id,
         conversions.canvas_id,
         conversions.canvas_variation_id,
-        conversions.canvas_step_id,
+        coalesce(conversions.canvas_step_id, touches.canvas_step_id) as canvas_step_id,
         conversions.braze_id,
+        null as action,
+        false as is_machine_open,
+        true as is_conversion,
         conversions.loaded_at
     from conversions
-    asof left join campaign_touches
+    asof left join touches
         on
-            conversions.braze_id = campaign_touches.braze_id
-            and conversions.campaign_id = campaign_touches.campaign_id
-            and coalesce(conversions.message_variation_id, '') = campaign_touches.variation_key
-            and conversions.event_at >= campaign_touches.event_at
-    where conversions.converted_in = 'campaign'
-),
-
-canvas_conversions as (
-    select
-        conversions.event_at,
-        canvas_touches.channel,
-        conversions.campaign_id,
-        conversions.message_variation_id,
-        conversions.canvas_id,
-        conversions.canvas_variation_id,
-        coalesce(conversions.canvas_step_id, canvas_touches.canvas_step_id) as canvas_step_id,
-        conversions.braze_id,
-        conversions.loaded_at
-    from conversions
-    asof left join canvas_touches
-        on
-            conversions.braze_id = canvas_touches.braze_id
-            and conversions.canvas_id = canvas_touches.canvas_id
-            and coalesce(conversions.canvas_variation_id, '') = canvas_touches.variation_key
-            and conversions.event_at >= canvas_touches.event_at
-    where conversions.converted_in = 'canvas'
+            conversions.braze_id = touches.braze_id
+            and conversions.conversion_key = touches.conversion_key
+            and conversions.event_at >= touches.event_at
 ),
 
 all_events as (
     select * from message_events
     union all
-    select
-        event_at,
-        channel,
-        campaign_id,
-        message_variation_id,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        braze_id,
-        null as action,
-        false as is_machine_open,
-        true as is_conversion,
-        loaded_at
-    from campaign_conversions
-    union all
-    select
-        event_at,
-        channel,
-        campaign_id,
-        message_variation_id,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        braze_id,
-        null as action,
-        false as is_machine_open,
-        true as is_conversion,
-        loaded_at
-    from canvas_conversions
+    select * from credited_conversions
 ),
 
 -- First per user, then per message: unique users are users with at least one such event.

@@ -5,28 +5,14 @@
 with
 
 events as (
-    select
-        event_id,
-        event_type,
-        event_at,
-        external_user_id,
-        braze_id,
-        device_id,
-        properties,
-        loaded_at
+    select *
     from {{ ref('stg_braze_currents__events') }}
     where event_type like 'users.messages.%'
 ),
 
 parsed as (
     select
-        event_id,
-        event_type,
-        event_at,
-        external_user_id,
-        braze_id,
-        device_id,
-        loaded_at,
+        *,
         {{ marts__message_channel('event_type') }} as channel,
         {{ marts__message_action('event_type') }} as action,
         from_json(properties, '{
