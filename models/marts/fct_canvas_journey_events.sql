@@ -20,4 +20,3 @@ select
     loaded_at
 from {{ ref('int_canvas_journey_events') }}
 where {{ marts__new_loads() }}
-order by event_at

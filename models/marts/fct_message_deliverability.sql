@@ -45,4 +45,3 @@ select
     platform,
     loaded_at
 from new_events
-order by event_at

@@ -32,5 +32,3 @@ new_events as (
 
 select *
 from new_events
--- Stored by time: a query or a daily mart reading some days skips the other days' row groups.
-order by event_at

@@ -19,4 +19,3 @@ select
     loaded_at
 from {{ ref('stg_braze_currents__purchases') }}
 where {{ marts__new_loads() }}
-order by event_at

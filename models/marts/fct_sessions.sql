@@ -94,4 +94,3 @@ select
     is_first_session,
     loaded_at
 from folded
-order by session_date
