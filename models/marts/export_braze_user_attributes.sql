@@ -9,10 +9,20 @@ select
     external_user_id as external_id,
     -- Only users Braze already has: an export never creates a profile.
     true as _update_existing_only,
-    revenue_by_currency as lifetime_revenue_by_currency,
+    -- Amounts to the cent, each in its own currency; a currency without a usable price is
+    -- left out rather than sent as null.
+    map_from_entries(
+        list_transform(
+            list_filter(
+                map_entries(revenue_by_currency), lambda entry: entry['value'] is not null
+            ),
+            lambda entry: { 'key': entry['key'], 'value': round(entry['value'], 2) }
+        )
+    ) as lifetime_revenue_by_currency,
     purchases_by_currency as lifetime_purchases_by_currency,
     purchase_count as lifetime_purchase_count,
     last_purchase_at::date as last_purchase_date,
+    last_engaged_at::date as last_engagement_date,
     date_diff('day', last_engaged_at::date, current_date) as days_since_last_engagement,
     most_engaged_channel,
     session_count as lifetime_session_count,

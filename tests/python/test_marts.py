@@ -196,6 +196,10 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
         "select revenue_by_currency, purchase_count from marts.dim_users "
         "where external_user_id = 'untidy_user'"
     ) == [({"ISK": 990.0, "USD": None}, 2)]
+    assert q(  # Braze gets no null amount
+        "select lifetime_revenue_by_currency from marts.export_braze_user_attributes "
+        "where external_id = 'untidy_user'"
+    ) == [({"ISK": 990.0},)]
 
 
 def guide_queries() -> list[str]:
