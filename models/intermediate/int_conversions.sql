@@ -1,0 +1,41 @@
+-- Campaign and Canvas conversions in one shape.
+
+with
+
+campaign_conversions as (
+    select
+        event_id,
+        event_at,
+        'campaign' as converted_in,
+        campaign_id,
+        message_variation_id,
+        cast(null as varchar) as canvas_id,
+        cast(null as varchar) as canvas_variation_id,
+        cast(null as varchar) as canvas_step_id,
+        conversion_behavior_index,
+        external_user_id,
+        braze_id,
+        loaded_at
+    from {{ ref('stg_braze_currents__campaign_conversions') }}
+),
+
+canvas_conversions as (
+    select
+        event_id,
+        event_at,
+        'canvas' as converted_in,
+        cast(null as varchar) as campaign_id,
+        cast(null as varchar) as message_variation_id,
+        canvas_id,
+        canvas_variation_id,
+        canvas_step_id,
+        conversion_behavior_index,
+        external_user_id,
+        braze_id,
+        loaded_at
+    from {{ ref('stg_braze_currents__canvas_conversions') }}
+)
+
+select * from campaign_conversions
+union all
+select * from canvas_conversions

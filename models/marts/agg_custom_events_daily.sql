@@ -1,0 +1,20 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail',
+) }}
+
+{%- set rebuild = marts__days_to_rebuild([ref('stg_braze_currents__custom_events')]) %}
+
+select
+    event_at::date as event_date,
+    name as event_name,
+    count(*) as events,
+    count(distinct braze_id) as users,
+    count(*) / count(distinct braze_id) as events_per_user,
+    max(loaded_at) as loaded_at
+from {{ ref('stg_braze_currents__custom_events') }}
+where {{ rebuild }}
+group by all
+order by event_date

@@ -1,0 +1,226 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail',
+) }}
+
+-- A run rebuilds the days that new loads brought message events or conversions for.
+{%- set rebuild = marts__days_to_rebuild([
+    ref('fct_message_engagement'),
+    ref('stg_braze_currents__campaign_conversions'),
+    ref('stg_braze_currents__canvas_conversions'),
+]) %}
+
+{#- What a conversion belongs to, and so which messages can be credited with it: a campaign
+    variation, or a Canvas variation. #}
+{%- set conversion_key -%}
+    case
+        when campaign_id is not null
+            then 'campaign ' || campaign_id || ' ' || coalesce(message_variation_id, '')
+        when canvas_id is not null
+            then 'canvas ' || canvas_id || ' ' || coalesce(canvas_variation_id, '')
+    end
+{%- endset %}
+
+with
+
+message_events as (
+    select
+        event_at,
+        channel,
+        campaign_id,
+        message_variation_id,
+        canvas_id,
+        canvas_variation_id,
+        canvas_step_id,
+        braze_id,
+        action,
+        coalesce(is_machine_open, false) as is_machine_open,
+        false as is_conversion,
+        loaded_at
+    from {{ ref('fct_message_engagement') }}
+    where {{ rebuild }}
+),
+
+conversions as (
+    select
+        *,
+        {{ conversion_key }} as conversion_key
+    from {{ ref('int_conversions') }}
+    where {{ rebuild }}
+),
+
+-- Conversions carry no channel: each is credited to the last message of its campaign
+-- variation (or Canvas variation) the user got before converting, with that message's channel
+-- and Canvas step. A conversion with no such message keeps a NULL channel.
+touches as (
+    select
+        braze_id,
+        {{ conversion_key }} as conversion_key,
+        event_at,
+        channel,
+        canvas_step_id
+    from {{ ref('fct_message_engagement') }}
+    where
+        braze_id in (select conversions.braze_id from conversions)
+        and {{ conversion_key }} in (select conversions.conversion_key from conversions)
+),
+
+credited_conversions as (
+    select
+        conversions.event_at,
+        touches.channel,
+        conversions.campaign_id,
+        conversions.message_variation_id,
+        conversions.canvas_id,
+        conversions.canvas_variation_id,
+        coalesce(conversions.canvas_step_id, touches.canvas_step_id) as canvas_step_id,
+        conversions.braze_id,
+        null as action,
+        false as is_machine_open,
+        true as is_conversion,
+        conversions.loaded_at
+    from conversions
+    asof left join touches
+        on
+            conversions.braze_id = touches.braze_id
+            and conversions.conversion_key = touches.conversion_key
+            and conversions.event_at >= touches.event_at
+),
+
+all_events as (
+    select * from message_events
+    union all
+    select * from credited_conversions
+),
+
+-- First per user, then per message: unique users are users with at least one such event.
+per_user as (
+    select
+        event_at::date as event_date,
+        channel,
+        campaign_id,
+        message_variation_id,
+        canvas_id,
+        canvas_variation_id,
+        canvas_step_id,
+        braze_id,
+        count(*) filter (where not is_conversion) as events,
+        count(*) filter (where action = 'send') as sends,
+        count(*) filter (where action = 'delivery') as deliveries,
+        count(*) filter (where action = 'impression') as impressions,
+        count(*) filter (where action = 'open') as opens,
+        count(*) filter (where action = 'open' and is_machine_open) as machine_opens,
+        count(*) filter (where action = 'read') as reads,
+        count(*) filter (where action in ('click', 'short_link_click')) as clicks,
+        count(*) filter (where action = 'bounce') as hard_bounces,
+        count(*) filter (where action = 'soft_bounce') as soft_bounces,
+        count(*) filter (where action = 'mark_as_spam') as spam_reports,
+        count(*) filter (where action = 'unsubscribe') as unsubscribes,
+        count(*) filter (where is_conversion) as conversions,
+        max(loaded_at) as loaded_at
+    from all_events
+    group by all
+),
+
+per_message as (
+    select
+        event_date,
+        channel,
+        campaign_id,
+        message_variation_id,
+        canvas_id,
+        canvas_variation_id,
+        canvas_step_id,
+        sum(events)::bigint as events,
+        sum(sends)::bigint as sends,
+        sum(deliveries)::bigint as deliveries,
+        sum(impressions)::bigint as impressions,
+        sum(opens)::bigint as opens,
+        sum(machine_opens)::bigint as machine_opens,
+        sum(reads)::bigint as reads,
+        sum(clicks)::bigint as clicks,
+        sum(hard_bounces)::bigint as hard_bounces,
+        sum(soft_bounces)::bigint as soft_bounces,
+        sum(spam_reports)::bigint as spam_reports,
+        sum(unsubscribes)::bigint as unsubscribes,
+        sum(conversions)::bigint as conversions,
+        count(*) filter (where sends > 0) as unique_recipients,
+        count(*) filter (where deliveries > 0) as unique_delivered,
+        count(*) filter (where impressions > 0) as unique_impressed,
+        count(*) filter (where opens > 0) as unique_openers,
+        count(*) filter (where opens > machine_opens) as unique_human_openers,
+        count(*) filter (where reads > 0) as unique_readers,
+        count(*) filter (where clicks > 0) as unique_clickers,
+        count(*) filter (where hard_bounces > 0) as unique_hard_bounced,
+        count(*) filter (where soft_bounces > 0) as unique_soft_bounced,
+        count(*) filter (where spam_reports > 0) as unique_spam_reporters,
+        count(*) filter (where unsubscribes > 0) as unique_unsubscribers,
+        count(*) filter (where conversions > 0) as unique_converters,
+        max(loaded_at) as loaded_at
+    from per_user
+    group by all
+),
+
+with_audience as (
+    select
+        *,
+        -- The users the message reached, as far as the channel reports it: delivered where it
+        -- reports deliveries, else sent, else shown (in-app messages, banners).
+        case
+            when deliveries > 0 then unique_delivered
+            when sends > 0 then unique_recipients
+            else unique_impressed
+        end as audience_users
+    from per_message
+)
+
+select
+    event_date,
+    channel,
+    campaign_id,
+    message_variation_id,
+    canvas_id,
+    canvas_variation_id,
+    canvas_step_id,
+    events,
+    sends,
+    deliveries,
+    impressions,
+    opens,
+    machine_opens,
+    reads,
+    clicks,
+    hard_bounces,
+    soft_bounces,
+    spam_reports,
+    unsubscribes,
+    conversions,
+    unique_recipients,
+    unique_delivered,
+    unique_impressed,
+    audience_users,
+    unique_openers,
+    unique_human_openers,
+    unique_readers,
+    unique_clickers,
+    unique_hard_bounced,
+    unique_soft_bounced,
+    unique_spam_reporters,
+    unique_unsubscribers,
+    unique_converters,
+    unique_delivered / nullif(unique_recipients, 0) as delivery_rate,
+    unique_openers / nullif(audience_users, 0) as unique_open_rate,
+    unique_human_openers / nullif(audience_users, 0) as human_open_rate,
+    unique_readers / nullif(audience_users, 0) as read_rate,
+    unique_clickers / nullif(audience_users, 0) as unique_click_rate,
+    unique_clickers / nullif(unique_openers, 0) as click_to_open_rate,
+    unique_hard_bounced / nullif(unique_recipients, 0) as hard_bounce_rate,
+    unique_soft_bounced / nullif(unique_recipients, 0) as soft_bounce_rate,
+    unique_spam_reporters / nullif(audience_users, 0) as spam_rate,
+    unique_unsubscribers / nullif(audience_users, 0) as unsubscribe_rate,
+    unique_converters / nullif(audience_users, 0) as conversion_rate,
+    loaded_at
+from with_audience
+order by event_date

@@ -1,0 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail',
+) }}
+
+{%- set rebuild = marts__days_to_rebuild([ref('fct_purchases')]) %}
+
+-- Revenue is summed within one currency, never across: a row is one day, product and currency.
+
+select
+    event_at::date as event_date,
+    product_id,
+    currency,
+    count(*) as purchases,
+    count(distinct braze_id) as buyers,
+    count(price) as priced_purchases,
+    sum(price) as revenue,
+    avg(price) as average_price,
+    max(loaded_at) as loaded_at
+from {{ ref('fct_purchases') }}
+where {{ rebuild }}
+group by all
+order by event_date

@@ -1,0 +1,35 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail',
+) }}
+
+{%- set rebuild = marts__days_to_rebuild([ref('fct_message_deliverability')]) %}
+
+with
+
+outcomes as (
+    select
+        event_at::date as event_date,
+        platform,
+        count(*) filter (where action = 'send') as sends,
+        count(*) filter (where action = 'bounce') as bounces,
+        max(loaded_at) as loaded_at
+    from {{ ref('fct_message_deliverability') }}
+    where
+        {{ rebuild }}
+        and channel = 'pushnotification'
+        and action in ('send', 'bounce')
+    group by all
+)
+
+select
+    event_date,
+    platform,
+    sends,
+    bounces,
+    bounces / nullif(sends, 0) as bounce_rate,
+    loaded_at
+from outcomes
+order by event_date

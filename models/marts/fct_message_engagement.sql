@@ -1,0 +1,34 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+
+-- The staging stream holds each event once, and a load is read once (see marts__new_loads), so
+-- appending the new loads' events keeps one row per event; re-running adds nothing.
+
+with
+
+new_events as (
+    select
+        event_id,
+        event_at,
+        channel,
+        action,
+        campaign_id,
+        canvas_id,
+        canvas_step_id,
+        message_variation_id,
+        canvas_variation_id,
+        dispatch_id,
+        send_id,
+        external_user_id,
+        braze_id,
+        is_machine_open,
+        loaded_at
+    from {{ ref('stg_braze_currents__message_events') }}
+    where {{ marts__new_loads() }}
+)
+
+select *
+from new_events
