@@ -11,9 +11,9 @@ checks as (
             select count(*)
             from {{ ref('fct_message_engagement') }}
             where action in (
-                    'send', 'delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam',
-                    'carrier_send', 'delivery_failure', 'failure', 'rejection'
-                )
+                'send', 'delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam',
+                'carrier_send', 'delivery_failure', 'failure', 'rejection'
+            )
         ) as expected_rows
     union all
     select

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import Warehouse, generate
+from warehouse_testing import Warehouse, generate
 
 from braze_currents.config import PROJECT_ROOT
 
