@@ -228,7 +228,9 @@ def test_the_build_is_green_and_the_drift_warnings_fire(built_warehouse):
     wh = built_warehouse
     results = wh.build_results["results"]
     statuses = {r["status"] for r in results}
-    assert statuses <= {"success", "pass", "warn"}, statuses
+    # no-op: ephemeral models (intermediate/), which dbt inlines instead of building.
+    assert statuses <= {"success", "pass", "warn", "no-op"}, statuses
+    assert {"success", "pass", "warn"} <= statuses
     # Wrong-typed values: each counted once, by the test of its model.
     convert = [
         r
