@@ -77,6 +77,42 @@ def report(database: Path) -> None:
     con.close()
 
 
+EXPORT_MODEL = "export_braze_user_attributes"
+
+
+def export_to_emulator(database: Path) -> int:
+    """Export the user-attributes mart to a local Braze emulator, then again: the second run
+    finds nothing changed and sends nothing."""
+    from braze_currents.emulator import start_emulator
+    from braze_currents.exporter.cli import main as export_main
+
+    report_path = PROJECT_ROOT / "warehouse" / "demo-export-report.json"
+    with start_emulator() as emu:
+        saved = {k: os.environ.get(k) for k in ("BRAZE_REST_ENDPOINT", "BRAZE_API_KEY")}
+        os.environ.update(emu.env())
+        try:
+            for attempt in ("first export", "the same export again"):
+                print(f"   -- {attempt}")
+                code = export_main([
+                    "--model", EXPORT_MODEL, "--mode", "user_track",
+                    "--track-record-type", "user_attributes", "--delta",
+                    "--database", str(database), "--report", str(report_path),
+                    "--progress", "log",
+                ])  # fmt: skip
+                if code != 0:
+                    return code
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        users = len({a.get("external_id") for a in emu.store.attributes})
+        print(f"   the emulator holds attributes of {users:,} users")
+    print(f"   report: {report_path.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     database = duckdb_path()
     os.environ.setdefault("CURRENTS_DUCKDB_PATH", str(database))
@@ -104,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
 
     t = step("4. what is in it")
     report(database)
+    done(t)
+
+    t = step(f"5. export {EXPORT_MODEL} to a local Braze emulator (user_attributes, --delta)")
+    code = export_to_emulator(database)
+    if code != 0:
+        return code
     done(t)
 
     print(f"\nDone in {time.monotonic() - total:.0f}s. Query it:")
