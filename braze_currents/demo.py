@@ -148,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     done(t)
 
-    print(f"\nDone in {time.monotonic() - total:.0f}s. Query it:")
+    print(f"\nDone in {time.monotonic() - total:.0f}s. Query it (docs/analyst-guide.md has more):")
     print(
-        f"   .venv/bin/python -c \"import duckdb; duckdb.connect('{database}')"
-        ".sql('select * from staging.stg_braze_currents__email_opens limit 5').show()\""
+        f"   .venv/bin/python -c \"import duckdb; duckdb.connect('{database}').sql("
+        "'select channel, action, count(*) from marts.fct_message_engagement "
+        "group by all order by 3 desc limit 10').show()\""
     )
     return 0
