@@ -4,7 +4,8 @@
     stays in `properties` and breaks nothing; the warning says a catalogue line is due (a field
     Braze announced). Event types without a typed model are left to
     `braze_currents__catalogued_event_types`. Apply it to the `properties` column of the event
-    stream; the catalogue comes from the graph. -#}
+    stream; the catalogue comes from the graph. It reads the events of
+    braze_currents__test_scope() (the latest run's). -#}
 {% test braze_currents__catalogued_properties(model, column_name='properties') %}
 {{ config(severity='warn') }}
 {%- set known = [] -%}
@@ -37,6 +38,7 @@ keyed as (
         unnest(json_keys({{ column_name }})) as json_key
     from {{ model }}
     semi join (select distinct event_type from catalogue) as typed using (event_type)
+    where {{ braze_currents__test_scope() }}
 )
 
 select

@@ -7,7 +7,10 @@
     The `depends_on` lines only tell dbt to run this test after the typed models: dbt cannot
     see refs made from the graph while it parses. A model missing from them makes dbt stop with
     "unable to infer all dependencies" (add its line); test_typed_staging.py checks the list
-    against the catalogue. -#}
+    against the catalogue.
+
+    It reads the events of braze_currents__test_scope(): those the latest dbt run staged (all
+    of them on a full refresh, or with --vars '{braze_currents_test_scope: all}'). -#}
 -- depends_on: {{ ref('stg_braze_currents__agent_executions') }}
 -- depends_on: {{ ref('stg_braze_currents__agent_tool_invocations') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_aborts') }}
@@ -121,6 +124,7 @@ typed_rows as (
             '{{ node.config.meta.currents_event_type }}' as catalogued_event_type,
             '{{ node.name }}' as model_name
         from {{ ref(node.name) }}
+        where {{ braze_currents__test_scope() }}
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -150,7 +154,7 @@ catalogued as (
         event_id,
         event_type
     from {{ ref('stg_braze_currents__events') }}
-    where event_type in (
+    where {{ braze_currents__test_scope() }} and event_type in (
         {%- for node in typed_models %}
             '{{ node.config.meta.currents_event_type }}'{{ "," if not loop.last }}
         {%- endfor %}

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from braze_currents.catalog import CATALOG_PATH, ENVELOPE_COLUMNS, load_catalog
+from braze_currents.catalog import CATALOG_PATH, load_catalog
 
 UNKNOWN_TYPE = "users.messages.carrierpigeon.Send"
 NEW_FIELD = "experimental_field_v11"
@@ -50,15 +50,10 @@ def test_every_typed_model_has_its_primary_key_test():
         assert column_tests(model, "event_id") == ["braze_currents__primary_key"], model["name"]
 
 
-def test_drift_test_is_on_every_model_with_a_conversion_that_can_fail():
+def test_no_typed_model_carries_its_own_drift_test():
+    """Wrong-typed values are checked for every model by one test on the event stream."""
     for model in catalogue_yml()["models"]:
-        checked = [
-            c["name"]
-            for c in model["columns"]
-            if c["name"] not in ENVELOPE_COLUMNS and c["data_type"] in CHECKED_TYPES
-        ]
-        tests = column_tests(model, "properties")
-        assert tests == (["braze_currents__typed_values_convert"] if checked else []), model["name"]
+        assert column_tests(model, "properties") == [], model["name"]
 
 
 def test_boolean_like_text_has_its_typed_companion():
@@ -231,14 +226,16 @@ def test_the_build_is_green_and_the_drift_warnings_fire(built_warehouse):
     # no-op: ephemeral models (intermediate/), which dbt inlines instead of building.
     assert statuses <= {"success", "pass", "warn", "no-op"}, statuses
     assert {"success", "pass", "warn"} <= statuses
-    # Wrong-typed values: each counted once, by the test of its model.
-    convert = [
-        r
-        for r in results
-        if "braze_currents__typed_values_convert_" in r["unique_id"] and r["failures"]
-    ]
-    assert convert and all(r["status"] == "warn" for r in convert)
-    assert sum(r["failures"] for r in convert) == wh.stats["drifted_events"]["wrong_type"] > 0
+    # Wrong-typed values: each counted once, in one test over every typed model.
+    convert = build_result(wh, "braze_currents__typed_values_convert", "stg_braze_currents__events")
+    assert convert["status"] == "warn"
+    assert convert["failures"] == wh.stats["drifted_events"]["wrong_type"] > 0
+    listed = wh.query(convert["compiled_code"])
+    assert sum(n for *_, n, _example in listed) == convert["failures"]
+    assert all(example == '"not a number"' for *_, example in listed)
+    # The per-model primary key tests ran (the test fixture enables them, as CI does).
+    keys = [r for r in results if "braze_currents__primary_key_" in r["unique_id"]]
+    assert len(keys) == 97 and all(r["status"] == "pass" for r in keys)
     # Unknown event types: listed, with a warning.
     unknown = build_result(
         wh, "braze_currents__catalogued_event_types", "stg_braze_currents__events"
@@ -279,6 +276,7 @@ def test_coverage_test_runs_after_every_typed_model_and_passes(built_warehouse):
     node = manifest(wh)["nodes"][SINGULAR_TEST]
     expected = {n["unique_id"] for n in typed_nodes(wh).values()}
     expected.add("model.braze_currents.stg_braze_currents__events")
+    expected.add("model.braze_currents.stg_braze_currents__batches")  # its test scope
     assert set(node["depends_on"]["nodes"]) == expected
     result = next(r for r in wh.build_results["results"] if r["unique_id"] == SINGULAR_TEST)
     assert result["status"] == "pass"

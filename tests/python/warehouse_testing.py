@@ -14,6 +14,7 @@ import duckdb
 from braze_currents.config import PROJECT_ROOT
 
 DBT = Path(sys.executable).parent / "dbt"
+TEST_VARS = "{braze_currents_test_each_typed_model: true}"
 
 
 def run_script(script: str, *args: str, env: dict | None = None, check: bool = True):
@@ -42,6 +43,10 @@ class Warehouse:
         return {"CURRENTS_DUCKDB_PATH": str(self.path), "DBT_TARGET_PATH": str(self.target)}
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        # As CI does: every test, also the per-model primary key tests of the typed models
+        # (off by default). The same vars on every call keep dbt's partial parse valid.
+        if args and args[0] in ("build", "run", "test", "compile", "docs", "parse", "ls"):
+            args = (*args, "--vars", TEST_VARS)
         proc = subprocess.run(
             [str(DBT), *args],
             capture_output=True,

@@ -109,6 +109,17 @@
     {{ return(tojson(spec)) }}
 {%- endmacro %}
 
+{#- The typed value of one properties field, read from the from_json() struct `struct`
+    (built with braze_currents__properties_spec): a typed companion converts the value its
+    key's first column holds. -#}
+{% macro braze_currents__typed_value(f, struct='typed_properties') -%}
+    {%- if f.companion -%}
+        try_cast({{ struct }}.{{ adapter.quote(f.key) }} as {{ f.data_type }})
+    {%- else -%}
+        {{ struct }}.{{ adapter.quote(f.key) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A JSON path to one key of `properties`, quoted so any key is safe. -#}
 {% macro braze_currents__json_path(key) -%}
     '$."{{ key | replace("'", "''") | replace('"', '\\"') }}"'
@@ -152,10 +163,8 @@ select
     {%- set f = by_name.get(column) %}
     {%- if f is none %}
     {{ adapter.quote(column) }}
-    {%- elif f.companion %}
-    try_cast(typed_properties.{{ adapter.quote(f.key) }} as {{ f.data_type }}) as {{ adapter.quote(column) }}
     {%- else %}
-    typed_properties.{{ adapter.quote(f.key) }} as {{ adapter.quote(column) }}
+    {{ braze_currents__typed_value(f) }} as {{ adapter.quote(column) }}
     {%- endif %}
     {{- "," if not loop.last }}
 {%- endfor %}

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns'
+) }}
 
 with
 
@@ -33,5 +37,6 @@ select
             event_keys,
             lambda k: not {{ braze_currents__is_usable_event('k.id', 'k.event_type', 'k.time') }}
         )
-    ) as invalid_event_count
+    ) as invalid_event_count,
+    '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as staged_at
 from checked
