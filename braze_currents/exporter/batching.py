@@ -1,9 +1,17 @@
-"""Items (one prepared row each) into request bodies sized to Braze's limits. Pure."""
+"""Items (one prepared row each) into request bodies sized to Braze's limits. Pure.
+
+Rows whose JSON DuckDB rendered (``source.rendered_query``) arrive as tuples of position,
+element and ledger journal line; ``rendered_batches`` cuts them into the same batches a
+``Batcher`` would, without a Python step per row (a run of 75 events is one slice and one
+``join``), and makes their ``Item``s only if a batch needs them one by one (a row Braze
+rejected, a split, a failure).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -40,6 +48,16 @@ def item_key(item: Item) -> str:
     return ", ".join(parts) or f"row {item.row}"
 
 
+def journal_line(item: Item) -> str:
+    """The item's line in the delivery journal (``ledger.py``): row hash, occurrence, then (user
+    attributes) the user key and the attribute state as JSON strings, which hold no tab or
+    newline. ``source.rendered_query`` writes the same line in SQL."""
+    if item.user_key is not None and item.state:
+        user, state = json.dumps(item.user_key), json.dumps(item.state)
+        return f"{item.row_hash}\t{item.occurrence}\t{user}\t{state}\n"
+    return f"{item.row_hash}\t{item.occurrence}\t\t\n"
+
+
 def envelope(kind: str, bodies: Iterable[bytes]) -> bytes:
     """The request body ``{"<kind>":[...]}`` around elements that are already JSON."""
     return b'{"' + kind.encode() + b'":[' + b",".join(bodies) + b"]}"
@@ -50,16 +68,74 @@ def envelope_size(kind: str, sizes: int, count: int) -> int:
     return len(kind) + 7 + sizes + max(0, count - 1)
 
 
-class Batch(NamedTuple):
-    kind: str
-    items: list[Item]
+# A row DuckDB rendered: (position, element JSON, journal line).
+Rendered = tuple[int, str, str]
+_position, _element, _line = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def rendered_item(kind: str, row: Rendered) -> Item:
+    position, element, line = row
+    row_hash, occurrence, _ = line.split("\t", 2)
+    return Item(position, row_hash, int(occurrence), kind, element.encode(), None, None, 1)
+
+
+class Batch:
+    """The objects of one request, of one request array (``kind``): ``Item``s, or rows DuckDB
+    rendered whose ``Item``s are made on first use of ``items``."""
+
+    __slots__ = ("_body", "_items", "_rendered", "kind")
+
+    def __init__(self, kind: str, items: list[Item]) -> None:
+        self.kind = kind
+        self._items: list[Item] | None = items
+        self._rendered: Sequence[Rendered] | None = None
+        self._body: bytes | None = None
+
+    @classmethod
+    def rendered(cls, kind: str, rows: Sequence[Rendered], body: bytes) -> Batch:
+        batch = cls.__new__(cls)
+        batch.kind, batch._items, batch._rendered, batch._body = kind, None, rows, body
+        return batch
+
+    @property
+    def items(self) -> list[Item]:
+        if self._items is None:
+            kind = self.kind
+            self._items = [rendered_item(kind, row) for row in self._rendered or ()]
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._rendered) if self._items is None else len(self._items)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"Batch({self.kind!r}, {len(self)} objects)"
 
     def body(self) -> bytes:
-        return envelope(self.kind, (item.body for item in self.items))
+        if self._body is None:
+            self._body = envelope(self.kind, (item.body for item in self.items))
+        return self._body
+
+    def rows(self) -> list[int]:
+        """The positions of its rows in the model's stream."""
+        if self._items is None:
+            return list(map(_position, self._rendered))  # type: ignore[arg-type]
+        return [item.row for item in self._items]
+
+    def data_points(self) -> int:
+        if self._items is None:
+            return len(self._rendered)  # type: ignore[arg-type]
+        return sum(item.data_points for item in self._items)
+
+    def journal(self) -> str:
+        """Its lines in the delivery journal, should Braze acknowledge all of it."""
+        if self._items is None:
+            return "".join(map(_line, self._rendered))  # type: ignore[arg-type]
+        return "".join(map(journal_line, self._items))
 
     def halves(self) -> tuple[Batch, Batch]:
-        middle = len(self.items) // 2
-        return Batch(self.kind, self.items[:middle]), Batch(self.kind, self.items[middle:])
+        items = self.items
+        middle = len(items) // 2
+        return Batch(self.kind, items[:middle]), Batch(self.kind, items[middle:])
 
 
 def max_element_bytes(kind: str, max_request_bytes: int) -> int:
@@ -100,6 +176,16 @@ class Batcher:
             self._sizes[kind] = envelope_size(kind, 0, 0)
         return closed
 
+    def is_open(self, kind: str) -> bool:
+        """Whether a batch of ``kind`` is partly filled."""
+        return bool(self._items.get(kind))
+
+    def feed(self, items: Iterable[Item]) -> Iterator[Batch]:
+        """The batches ``items`` close; what is left stays open for more."""
+        add = self.add
+        for item in items:
+            yield from add(item)
+
     def flush(self) -> list[Batch]:
         out = [Batch(kind, items) for kind, items in self._items.items() if items]
         self._items, self._sizes = {}, {}
@@ -109,6 +195,37 @@ class Batcher:
 def batches(items: Iterable[Item], max_objects: int, max_bytes: int) -> Iterator[Batch]:
     """All batches of ``items``, in order of closing."""
     batcher = Batcher(max_objects, max_bytes)
-    for item in items:
-        yield from batcher.add(item)
+    yield from batcher.feed(items)
+    yield from batcher.flush()
+
+
+def rendered_batches(
+    kind: str, chunks: Iterable[list[Rendered]], batcher: Batcher
+) -> Iterator[Batch]:
+    """The batches of rendered rows (chunks of them, as fetched), continuing ``batcher`` (a
+    batch of ``kind`` it holds open is filled first) and then flushing it. The same batches
+    ``batcher.add`` would close for their items: a run of ``max_objects`` rows whose body fits
+    in ``max_bytes`` is closed whole; otherwise the rows go through ``add`` one by one until
+    that batch is closed."""
+    limit, max_bytes, add = batcher.max_objects, batcher.max_bytes, batcher.add
+    head, tail = '{"' + kind + '":[', "]}"
+    rest: list[Rendered] = []
+    for chunk in chunks:
+        rows = rest + chunk if rest else chunk
+        start, end = 0, len(rows)
+        while start < end:
+            if not batcher.is_open(kind):
+                if end - start < limit:
+                    break  # wait for the next chunk
+                part = rows[start : start + limit]
+                body = (head + ",".join(map(_element, part)) + tail).encode()
+                if len(body) < max_bytes:  # as add() counts: the body and one more byte
+                    yield Batch.rendered(kind, part, body)
+                    start += limit
+                    continue
+            yield from add(rendered_item(kind, rows[start]))
+            start += 1
+        rest = rows[start:]
+    for row in rest:
+        yield from add(rendered_item(kind, row))
     yield from batcher.flush()

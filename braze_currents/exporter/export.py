@@ -2,16 +2,18 @@
 
 Without ``--skip-on-invalid-records`` a validation pass comes first and no request is sent
 while any row may still be invalid: DuckDB certifies, vectorised, the rows that are valid for
-certain (``certify.py``) and the Python validation judges every other row. Then one pipelined
-pass reads, prepares and sends (with the flag, only this pass runs). At most one chunk of rows
-and ``2 x concurrency`` batches are in memory.
+certain (``certify.py``; one scan without the ledger's hashing tells whether any row is not)
+and the Python validation judges every other row. Then one pipelined pass reads, prepares and
+sends (with the flag, only this pass runs). Rows DuckDB certified and rendered come as their
+JSON and journal line, cut into requests without a Python step per row
+(``batching.rendered_batches``). At most one chunk of rows and ``2 x concurrency`` batches are
+in memory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
 import logging
 import tempfile
 import time
@@ -23,11 +25,17 @@ from pathlib import Path
 import duckdb
 
 from braze_currents.exporter import ledger as ledger_mod
-from braze_currents.exporter.batching import Batch, Item, batches, max_element_bytes
+from braze_currents.exporter.batching import (
+    Batch,
+    Batcher,
+    Item,
+    max_element_bytes,
+    rendered_batches,
+)
 from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.client import BrazeClient
 from braze_currents.exporter.modes import RateGroup, target_for
-from braze_currents.exporter.payload import ObjectShaper, plan_columns
+from braze_currents.exporter.payload import ObjectShaper, plan_columns, quote_ident
 from braze_currents.exporter.prepare import Invalid, Preparer, Unchanged
 from braze_currents.exporter.progress import Progress, choose_style
 from braze_currents.exporter.ratelimit import RateLimiter
@@ -35,6 +43,7 @@ from braze_currents.exporter.report import Tally
 from braze_currents.exporter.sender import SendContext, Sender
 from braze_currents.exporter.settings import ConfigError, Settings
 from braze_currents.exporter.source import (
+    SOURCE_ALIAS,
     LedgerJoin,
     Relation,
     count_rows,
@@ -61,6 +70,7 @@ class _Plan:
     expected: int  # rows not yet delivered, about
     sql: str  # the sending pass, row by row
     check_sql: str  # the rows DuckDB cannot certify (the validation pass)
+    any_uncertified_sql: str  # whether the model holds such a row at all (one cheap scan)
     rendered_sql: str | None  # certified rows with the JSON DuckDB rendered, where it can
     preparer: Preparer
 
@@ -83,11 +93,11 @@ class DryRunWriter:
         self._tally = tally
 
     def write(self, batch: Batch) -> None:
-        rows = b",".join(str(i.row).encode() for i in batch.items)
+        rows = ",".join(map(str, batch.rows())).encode()
         self._file.write(self._prefix + rows + b'],"body":' + batch.body() + b"}\n")
         self._tally.add("dry_run_requests")
-        self._tally.add("would_send", len(batch.items))
-        self._tally.add("data_points_sent", sum(i.data_points for i in batch.items))
+        self._tally.add("would_send", len(batch))
+        self._tally.add("data_points_sent", batch.data_points())
 
     def finish(self) -> None:
         self._file.close()
@@ -149,19 +159,9 @@ class Export:
             plan = self._plan(con, relation)
             exit_code = EXIT_OK
             if not self.s.skip_invalid:  # every row validated before the first request
-                exit_code = self._validate(con, plan.check_sql, plan.params, plan.preparer.copy())
+                exit_code = self._validate(con, plan, plan.preparer.copy())
             if exit_code != EXIT_INVALID:
-                if plan.rendered_sql:  # Python prepares the uncertified rows, DuckDB the rest
-                    rendered = self._rendered(con, plan.rendered_sql, plan.params)
-                    if self._uncertified == 0:  # the validation pass found none to read
-                        items: Iterator[Item] = rendered
-                    else:
-                        rows = self._prepared(con, plan.check_sql, plan.params, plan.preparer)
-                        items = itertools.chain(rows, rendered)
-                        self._sources = 2
-                else:
-                    items = self._prepared(con, plan.sql, plan.params, plan.preparer)
-                exit_code = self._deliver(con, plan.key, items, plan.expected)
+                exit_code = self._deliver(con, plan.key, self._batches(con, plan), plan.expected)
             summary = self._account(con, plan)  # before this run's journal is applied
             if not self.s.dry_run:
                 ledger_mod.apply_journals(con, ledger_mod.journal_dir(self.s.database))
@@ -226,7 +226,8 @@ class Export:
             if recovered:
                 log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
             ledger_mod.record_run_start(con, self.run_id, key, s.model, str(relation), s.label)
-        have_ledger = ledger_mod.ledger_exists(con) and not s.ignore_ledger
+        # a dry run reads the ledger only if an earlier run made it
+        have_ledger = not s.ignore_ledger and (not s.dry_run or ledger_mod.ledger_exists(con))
         join = LedgerJoin(
             deliveries=ledger_mod.DELIVERIES if have_ledger and not s.delta else None,
             attribute_state=(
@@ -255,6 +256,7 @@ class Export:
             max_element_bytes(self.target.array_key, s.batch.max_request_bytes),
         )
         predicate = certifier.predicate()
+        uncertified = f"NOT coalesce({predicate}, FALSE)"
         common = (relation, plans, s.key_columns, s.is_user_attributes, join)
         element = ElementRenderer(shaper, plans, certifier.types).element_sql()
         rendered_sql = None
@@ -269,7 +271,11 @@ class Export:
             total=total,
             expected=expected,
             sql=stream_query(*common, certified=predicate, element=element),
-            check_sql=stream_query(*common, only_where=f"NOT coalesce({predicate}, FALSE)"),
+            check_sql=stream_query(*common, only_where=uncertified),
+            any_uncertified_sql=(
+                f"SELECT EXISTS (SELECT 1 FROM {relation.sql()} AS {quote_ident(SOURCE_ALIAS)} "
+                f"WHERE {uncertified})"
+            ),
             rendered_sql=rendered_sql,
             preparer=Preparer(
                 plans,
@@ -293,22 +299,28 @@ class Export:
 
     # passes -----------------------------------------------------------------------------------
 
-    def _validate(
-        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
-    ) -> int:
+    def _any_uncertified(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> bool:
+        """Whether any row of the model (delivered or not) is one DuckDB cannot certify: one
+        scan of the model's columns, without the ledger's hashing and numbering. When none is,
+        the validation pass has no row to judge and the sending pass no row to prepare in
+        Python."""
+        return bool(con.execute(plan.any_uncertified_sql).fetchone()[0])
+
+    def _validate(self, con: duckdb.DuckDBPyConnection, plan: _Plan, preparer: Preparer) -> int:
         """The validation pass: DuckDB certifies what it can; Python judges the rest."""
         started = time.monotonic()
-        progress = self._progress("validating", None)
         checked = invalid = 0
-        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
-            for values in chunk:
-                checked += 1
-                out = preparer.prepare(values)
-                if type(out) is Invalid:
-                    invalid += 1
-                    self.tally.reject("invalid", out.row, out.key, out.reason)
-            progress.advance(len(chunk))
-        progress.close()
+        if self._any_uncertified(con, plan):
+            progress = self._progress("validating", None)
+            for chunk in stream_rows(con, plan.check_sql, plan.params, self.s.chunk_rows):
+                for values in chunk:
+                    checked += 1
+                    out = preparer.prepare(values)
+                    if type(out) is Invalid:
+                        invalid += 1
+                        self.tally.reject("invalid", out.row, out.key, out.reason)
+                progress.advance(len(chunk))
+            progress.close()
         self.header["validation_seconds"] = round(time.monotonic() - started, 3)
         self.header["validation_rows_checked_in_python"] = checked
         self._uncertified = checked
@@ -320,6 +332,21 @@ class Export:
             log.error("%s", self.stop_reason)
             return EXIT_INVALID
         return EXIT_OK
+
+    def _batches(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> Iterator[Batch]:
+        """The sending pass: the requests to make, built while earlier ones are in flight."""
+        batcher = Batcher(self._batch_limit(), self.s.batch.max_request_bytes)
+        if not plan.rendered_sql:  # Python prepares every row
+            yield from batcher.feed(self._prepared(con, plan.sql, plan.params, plan.preparer))
+            yield from batcher.flush()
+            return
+        # Python prepares the rows DuckDB cannot certify (if any), DuckDB renders the rest
+        if self._uncertified is None:  # no validation pass ran (--skip-on-invalid-records)
+            self._uncertified = 1 if self._any_uncertified(con, plan) else 0
+        if self._uncertified:
+            self._sources = 2
+            yield from batcher.feed(self._prepared(con, plan.check_sql, plan.params, plan.preparer))
+        yield from self._rendered(con, plan.rendered_sql, plan.params, batcher)
 
     def _prepared(
         self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], preparer: Preparer
@@ -349,16 +376,20 @@ class Export:
         self._source_done(row)
 
     def _rendered(
-        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
-    ) -> Iterator[Item]:
-        """Certified rows whose JSON DuckDB rendered (``source.rendered_query``)."""
-        kind = self.target.array_key
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: list[object], batcher: Batcher
+    ) -> Iterator[Batch]:
+        """Batches of the certified rows whose JSON DuckDB rendered (``source.rendered_query``),
+        continuing ``batcher`` and flushing it at the end."""
         rows = 0
-        for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
-            rows += len(chunk)
-            for ordinal, row_hash, occurrence, element in chunk:
-                yield Item(ordinal, row_hash, occurrence, kind, element.encode(), None, None, 1)
-        self._source_done(rows)
+
+        def chunks() -> Iterator[list[tuple]]:
+            nonlocal rows
+            for chunk in stream_rows(con, sql, params, self.s.chunk_rows):
+                rows += len(chunk)
+                yield chunk
+            self._source_done(rows)
+
+        yield from rendered_batches(self.target.array_key, chunks(), batcher)
 
     def _source_done(self, rows: int) -> None:
         """One of the run's row sources is read whole; once all are, ``streamed`` is known."""
@@ -379,9 +410,8 @@ class Export:
         return self.s.batch.track_objects
 
     def _deliver(
-        self, con: duckdb.DuckDBPyConnection, key: str, items: Iterator[Item], expected: int
+        self, con: duckdb.DuckDBPyConnection, key: str, to_send: Iterator[Batch], expected: int
     ) -> int:
-        to_send = batches(items, self._batch_limit(), self.s.batch.max_request_bytes)
         if self.s.dry_run:
             return self._dry_run(to_send)
         code = self._send(con, key, to_send, expected)
@@ -423,7 +453,27 @@ class Export:
                 sender.stop(reason)
 
         journals = ledger_mod.journal_dir(s.database)
-        writer = ledger_mod.LedgerWriter(journals, key, self.run_id, on_error=ledger_failed)
+        writer = ledger_mod.LedgerWriter(
+            journals,
+            key,
+            self.run_id,
+            on_error=ledger_failed,
+            attribute_state=s.is_user_attributes,
+        )
+
+        def drained() -> None:
+            """Every row is read and queued. While the last requests are in flight, the
+            journal so far goes into the ledger tables and the warehouse is checkpointed, so
+            that little is left to write once the last answer is in."""
+            closed = writer.rotate()
+            if closed is None:
+                return
+            try:
+                ledger_mod.apply_journal(con, closed)
+                con.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # the end of the run tries again
+                log.debug("ledger: could not apply the journal early: %s", exc)
+
         sender = Sender(
             SendContext(
                 client=client,
@@ -438,7 +488,7 @@ class Export:
         )
         started = time.monotonic()
         try:
-            sender.run(to_send)
+            sender.run(to_send, on_drained=drained)
         except KeyboardInterrupt:
             sender.stop("interrupted")
         finally:

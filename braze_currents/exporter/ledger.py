@@ -7,14 +7,17 @@
   every user; ``--delta`` compares against it and sends only what changed.
 - ``runs``: one row per export run with its summary.
 
-Acknowledgements are made durable as they arrive through a write-ahead journal: a writer
-thread appends them to a file next to the warehouse (``<database>.braze_export_journal/``) and
-fsyncs it (group commit: whatever arrived during one fsync goes into the next). A sending
-thread waits until its batch is durable before it takes the next batch, so an acknowledged
-batch counts as in flight until then, and a SIGKILL loses at most what was in flight. The
-journal goes into the tables in one transaction at the end of the run, or at the start of the
-next run when the previous one was killed. (An fsync'd append costs a tenth of the CPU of a
-DuckDB commit, which matters at a thousand requests a second.)
+Acknowledgements are made durable as they arrive through a write-ahead journal next to the
+warehouse (``<database>.braze_export_journal/``): the sending thread appends its batch's lines
+itself, in one ``write`` that a SIGKILL of the process cannot undo, and one thread fsyncs the
+file behind it (group commit: whatever was written during one fsync goes into the next). A
+sending thread sends its next batch while that fsync runs, but records no other batch before it
+is done: a SIGKILL loses no acknowledged row (a re-run resends at most the requests that were in
+flight), and a power cut at most one more batch per thread. The journal goes into the tables in
+one transaction per journal file: the part written by the time the last rows are read while the
+last requests are in flight (``LedgerWriter.rotate``), the rest at the end of the run, or all of
+it at the start of the next run when the previous one was killed. (An fsync'd append costs a
+tenth of the CPU of a DuckDB commit, which matters at a thousand requests a second.)
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from braze_currents.exporter.batching import Item
+from braze_currents.exporter.batching import Batch, Item, journal_line
 
 SCHEMA = "braze_export"
 DELIVERIES = f"{SCHEMA}.deliveries"
@@ -76,18 +78,25 @@ def export_key(model: str, label: str, endpoint: str | None) -> str:
     return f"{model}|{label}|{endpoint or '-'}"
 
 
+def _tables_exist(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
+    """Whether all ``tables`` exist: binding them is the cheapest way to ask (a first look at
+    the catalog through information_schema or duckdb_tables() costs 10-20 ms)."""
+    try:
+        con.execute(f"SELECT 1 FROM {', '.join(tables)} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    if _tables_exist(con, DELIVERIES, ATTRIBUTE_STATE, RUNS):
+        return
     for statement in DDL:
         con.execute(statement)
 
 
 def ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name IN ('deliveries', 'attribute_state')",
-        [SCHEMA],
-    ).fetchone()[0]
-    return int(found) == 2
+    return _tables_exist(con, DELIVERIES, ATTRIBUTE_STATE)
 
 
 def acknowledged(con: duckdb.DuckDBPyConnection, key: str) -> int:
@@ -137,9 +146,30 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+class _Segment:
+    """One journal file, open for appending."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd = path, fd
+
+
+class _Rotate:
+    """A request to the syncing thread: start a new journal file, hand back the closed one."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.closed: Path | None = None
+
+
 class LedgerWriter:
-    """Records acknowledged items from any thread; one thread appends them to the run's journal
-    and fsyncs it, in groups."""
+    """Records acknowledged items from any thread: the recording thread appends their lines to
+    the run's journal itself (one ``write``, which a SIGKILL of the process cannot undo), and
+    one thread fsyncs the journal behind it, in groups (whatever was written during one fsync
+    goes into the next); ``record`` returns an event set once the lines are on disk.
+
+    The journal is one or more files, ``<run id>.<n>.journal`` in order: ``rotate`` closes the
+    current one (everything in it is durable) and starts the next, so that the closed one can
+    go into the ledger tables while the run goes on."""
 
     def __init__(
         self,
@@ -147,81 +177,152 @@ class LedgerWriter:
         key: str,
         run_id: str,
         on_error: Callable[[str], None] | None = None,
+        attribute_state: bool = True,
     ) -> None:
         directory.mkdir(exist_ok=True)
-        self.path = directory / f"{run_id}.journal"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        header = json.dumps({"export_key": key, "run_id": run_id}) + "\n"
-        _write_all(self._fd, header.encode())
-        os.fsync(self._fd)
+        self._directory = directory
+        header = {"export_key": key, "run_id": run_id}
+        if not attribute_state:  # no line will carry a user's attributes (apply_journal)
+            header["attribute_state"] = False
+        self._header = (json.dumps(header) + "\n").encode()
+        self._run_id = run_id
+        self._number = 0
+        self._segment = self._open_segment()
+        self._lock = threading.Lock()  # the current segment, the writes and what awaits fsync
+        self._unsynced: list[threading.Event] = []
+        self._rotations: list[_Rotate] = []
+        self._closing = False
+        self._wake = threading.Event()
+        self._on_error = on_error
+        self.commits = 0  # fsyncs that made recorded lines durable
+        self.recorded = 0
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="ledger-sync", daemon=True)
+        self._thread.start()
+
+    @property
+    def path(self) -> Path:
+        """The journal file being written."""
+        return self._segment.path
+
+    def _open_segment(self) -> _Segment:
+        path = self._directory / f"{self._run_id}.{self._number:06d}.journal"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            _write_all(fd, self._header)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         with contextlib.suppress(OSError):  # make the new file's name durable too
-            dir_fd = os.open(directory, os.O_RDONLY)
+            dir_fd = os.open(self._directory, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-        self._queue: queue.Queue[tuple[list[Item], threading.Event] | None] = queue.Queue()
-        self._on_error = on_error
-        self.commits = 0
-        self.recorded = 0
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
-        self._thread.start()
+        return _Segment(path, fd)
 
-    def record(self, items: Sequence[Item]) -> threading.Event:
-        """Queues acknowledged items; the event is set once they are durable (or the ledger
-        failed, see ``error``)."""
+    def record(self, delivered: Batch | Sequence[Item]) -> threading.Event:
+        """Appends acknowledged items (a whole batch, or some of its items) to the journal; the
+        event is set once they are durable (or the ledger failed, see ``error``)."""
         done = threading.Event()
-        if items:
-            self._queue.put((list(items), done))
+        if isinstance(delivered, Batch):
+            count, text = len(delivered), delivered.journal()
         else:
+            count, text = len(delivered), "".join(map(journal_line, delivered))
+        if not count:
             done.set()
+            return done
+        data = text.encode()
+        with self._lock:
+            if self.error is None:
+                try:
+                    _write_all(self._segment.fd, data)
+                except OSError as exc:
+                    self._fail(exc)
+                else:
+                    self.recorded += count
+                    self._unsynced.append(done)
+                    self._wake.set()
+                    return done
+        done.set()
         return done
+
+    def rotate(self) -> Path | None:
+        """Closes the current journal file, whose every line is then durable, and goes on in a
+        new one; returns the closed file (None if the ledger failed)."""
+        request = _Rotate()
+        with self._lock:
+            self._rotations.append(request)
+            self._wake.set()
+        request.done.wait()
+        return request.closed
 
     def close(self) -> None:
         """Makes everything recorded so far durable and stops the thread."""
-        self._queue.put(None)
+        with self._lock:
+            self._closing = True
+            self._wake.set()
         self._thread.join()
-        os.close(self._fd)
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            group: list[Item] = []
-            waiting: list[threading.Event] = []
-            entry = self._queue.get()
-            while True:  # everything that queued up meanwhile goes into the same fsync
-                if entry is None:
-                    stop = True
-                else:
-                    group.extend(entry[0])
-                    waiting.append(entry[1])
-                try:
-                    entry = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            if group and self.error is None:
-                self._commit(group)
+        while True:
+            self._wake.wait()
+            with self._lock:
+                self._wake.clear()
+                segment, waiting = self._segment, self._unsynced
+                self._unsynced = []
+                rotations, self._rotations = self._rotations, []
+                closing = self._closing
+            if waiting:
+                self._sync(segment, waiting)
+            for request in rotations:
+                self._rotate(request)
+            if closing:
+                with self._lock:
+                    segment, waiting = self._segment, self._unsynced
+                    self._unsynced = []
+                self._sync(segment, waiting)
+                os.close(segment.fd)
+                return
+
+    def _sync(self, segment: _Segment, waiting: list[threading.Event]) -> None:
+        try:
+            if waiting and self.error is None:
+                os.fsync(segment.fd)
+                self.commits += 1
+        except OSError as exc:
+            with self._lock:
+                self._fail(exc)
+        finally:
             for done in waiting:
                 done.set()
 
-    def _commit(self, items: list[Item]) -> None:
-        # One line per item: row hash, occurrence, then (user attributes) the user key and the
-        # attribute state as JSON strings, which hold no tab or newline.
-        lines = []
-        for i in items:
-            if i.user_key is not None and i.state:
-                user, state = json.dumps(i.user_key), json.dumps(i.state)
-                lines.append(f"{i.row_hash}\t{i.occurrence}\t{user}\t{state}\n")
-            else:
-                lines.append(f"{i.row_hash}\t{i.occurrence}\t\t\n")
+    def _rotate(self, request: _Rotate) -> None:
         try:
-            _write_all(self._fd, "".join(lines).encode())
-            os.fsync(self._fd)
-            self.commits += 1
-            self.recorded += len(items)
-        except OSError as exc:
-            self.error = f"cannot write the delivery journal {self.path}: {exc}"
+            if self.error is not None:
+                return
+            self._number += 1
+            try:
+                new = self._open_segment()
+            except OSError as exc:
+                with self._lock:
+                    self._fail(exc)
+                return
+            with self._lock:  # lines written from now on go to the new file
+                old, self._segment = self._segment, new
+                late, self._unsynced = self._unsynced, []
+            self._sync(old, late)
+            os.close(old.fd)
+            if self.error is None:
+                request.closed = old.path
+        finally:
+            request.done.set()
+
+    def _fail(self, exc: OSError) -> None:
+        """Called with the lock held."""
+        if self.error is None:
+            self.error = f"cannot write the delivery journal {self._segment.path}: {exc}"
             log.error("%s", self.error)
             if self._on_error:
                 self._on_error(self.error)
@@ -262,32 +363,35 @@ def apply_journals(con: duckdb.DuckDBPyConnection, directory: Path) -> int:
     by DuckDB's CSV reader) and deletes it. Returns the number of deliveries applied."""
     if not directory.is_dir():
         return 0
+    return sum(apply_journal(con, path) for path in sorted(directory.glob("*.journal")))
+
+
+def apply_journal(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Moves one journal file into the ledger tables in one transaction and deletes it.
+    Returns the number of deliveries applied."""
+    header = _journal_header(path)
     applied = 0
-    for path in sorted(directory.glob("*.journal")):
-        header = _journal_header(path)
-        if header:
-            params = {"path": str(path), "key": header["export_key"], "run": header["run_id"]}
-            con.execute("BEGIN TRANSACTION")
-            try:
+    if header:
+        params = {"path": str(path), "key": header["export_key"], "run": header["run_id"]}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            applied = int(
                 con.execute(
                     f"INSERT INTO {DELIVERIES} SELECT $key, row_hash, occurrence, $run, now() "
                     f"FROM ({JOURNAL_SQL})",
                     params,
-                )
-                applied += int(
-                    con.execute(
-                        "SELECT count(*) FROM (" + JOURNAL_SQL + ")", {"path": str(path)}
-                    ).fetchone()[0]
-                )
+                ).fetchone()[0]  # DuckDB answers an INSERT with the rows it inserted
+            )
+            if header.get("attribute_state", True):
                 con.execute(
                     f"INSERT INTO {ATTRIBUTE_STATE} SELECT $key, user_key, state, "
                     "$seq + row_number() OVER (), $run, now() "
                     f"FROM ({JOURNAL_SQL}) WHERE user_key IS NOT NULL",
                     {**params, "seq": time.time_ns()},
                 )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        path.unlink()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    path.unlink()
     return applied

@@ -2,8 +2,9 @@
 
 A fixed pool of worker threads takes batches from a bounded queue, so at most ``concurrency``
 requests are in flight and at most ``2 * concurrency`` batches wait in memory. Each worker
-owns its batch until every row in it is delivered (and durable in the ledger), rejected or
-failed.
+owns its batch until every row in it is delivered (and written to the ledger's journal),
+rejected or failed; the journal's fsync of a delivered batch runs while the worker sends its
+next one, which it records only once that fsync is done (``ledger.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from braze_currents.exporter.batching import Batch, Item, item_key
+from braze_currents.exporter.batching import Batch, item_key
 from braze_currents.exporter.client import (
     BrazeClient,
     Response,
@@ -41,8 +42,9 @@ class SendContext:
     limiter: RateLimiter
     http: HttpSettings
     tally: Tally
-    # the ledger: records acknowledged items, returns an event set once they are durable
-    on_delivered: Callable[[list[Item]], threading.Event | None]
+    # the ledger: records acknowledged items (a batch, or the part of it Braze accepted),
+    # returns an event set once they are durable
+    on_delivered: Callable[[Batch], threading.Event | None]
     on_progress: Callable[[int], None] = lambda n: None
 
 
@@ -53,6 +55,7 @@ class Sender:
         self.stopped = threading.Event()
         self.stop_reason = ""
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2 * self.concurrency)
+        self._local = threading.local()  # per thread: the durability of its last recorded batch
         self._workers = [
             threading.Thread(target=self._work, name=f"sender-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -66,9 +69,11 @@ class Sender:
             self.stopped.set()
             log.error("%s", reason)
 
-    def run(self, batches: Iterable[Batch]) -> None:
+    def run(self, batches: Iterable[Batch], on_drained: Callable[[], None] | None = None) -> None:
         """Sends every batch; returns when all are settled or the job was stopped (then the
-        batches not taken yet are left in the iterator: the caller counts them not sent)."""
+        batches not taken yet are left in the iterator: the caller counts them not sent).
+        ``on_drained`` runs on this thread once every batch is queued, while the last ones are
+        still in flight."""
         for worker in self._workers:
             worker.start()
         try:
@@ -77,6 +82,9 @@ class Sender:
                     self._settle_failed(batch, self.stop_reason)
                     break
                 self._queue.put(batch)
+            else:
+                if on_drained is not None and not self.stopped.is_set():
+                    on_drained()
         finally:
             for _ in self._workers:
                 self._queue.put(None)
@@ -84,15 +92,25 @@ class Sender:
                 worker.join()
 
     def _work(self) -> None:
-        while True:
-            batch = self._queue.get()
-            if batch is None:
-                return
-            try:
-                self.deliver(batch)
-            except Exception as exc:  # never lose a batch to a bug: count it failed, go on
-                log.exception("unexpected error while sending a batch")
-                self._settle_failed(batch, f"unexpected error: {type(exc).__name__}: {exc}")
+        try:
+            while True:
+                batch = self._queue.get()
+                if batch is None:
+                    return
+                try:
+                    self.deliver(batch)
+                except Exception as exc:  # never lose a batch to a bug: count it failed, go on
+                    log.exception("unexpected error while sending a batch")
+                    self._settle_failed(batch, f"unexpected error: {type(exc).__name__}: {exc}")
+        finally:
+            self._durable()
+
+    def _durable(self) -> None:
+        """Waits until the last batch this thread recorded in the ledger is durable."""
+        durable = getattr(self._local, "durable", None)
+        if durable is not None:
+            self._local.durable = None
+            durable.wait()
 
     # one batch --------------------------------------------------------------------------------
 
@@ -180,7 +198,7 @@ class Sender:
     ) -> None:
         tally = self.ctx.tally
         if verdict is Verdict.BAD_REQUEST:  # the body may name the bad objects
-            mapped, _ = object_errors(response.data, batch.kind, len(batch.items))
+            mapped, _ = object_errors(response.data, batch.kind, len(batch))
             if mapped:
                 for index, reason in mapped.items():
                     item = batch.items[index]
@@ -190,7 +208,7 @@ class Sender:
                 if rest:  # a 400 processed nothing: send the others again
                     pending.append(Batch(batch.kind, rest))
                 return
-        if len(batch.items) == 1:
+        if len(batch) == 1:
             item = batch.items[0]
             reason = f"HTTP {response.status}: {response.message}"
             tally.reject("rejected_by_braze", item.row, item_key(item), reason)
@@ -205,27 +223,28 @@ class Sender:
 
     def _settle_ok(self, batch: Batch, response: Response) -> None:
         ctx = self.ctx
-        mapped, unmapped = object_errors(response.data, batch.kind, len(batch.items))
+        count = len(batch)
+        mapped, unmapped = object_errors(response.data, batch.kind, count)
         for text in unmapped:
             ctx.tally.unmapped(f"{ctx.path}: {text}")
+        delivered = batch
         if mapped:
-            delivered = []
+            accepted = []
             for index, item in enumerate(batch.items):
                 if index in mapped:
                     ctx.tally.reject("rejected_by_braze", item.row, item_key(item), mapped[index])
                 else:
-                    delivered.append(item)
-        else:
-            delivered = batch.items
-        durable = None
-        if delivered:
-            durable = ctx.on_delivered(delivered)
-            points = sum(item.data_points for item in delivered)
-            ctx.tally.add("sent", len(delivered), data_points_sent=points)
+                    accepted.append(item)
+            delivered = Batch(batch.kind, accepted)
+        if len(delivered):
+            # The ledger has the batch's lines once on_delivered returns (a SIGKILL cannot lose
+            # them); their fsync runs while this thread sends its next batch, and must be done
+            # before it records another: at most one acknowledged batch per thread awaits it.
+            self._durable()
+            self._local.durable = ctx.on_delivered(delivered)
+            ctx.tally.add("sent", len(delivered), data_points_sent=delivered.data_points())
         self._note_remaining(response)
-        ctx.on_progress(len(batch.items))
-        if durable is not None:  # the batch stays in flight until the ledger holds it
-            durable.wait()
+        ctx.on_progress(count)
 
     def _note_remaining(self, response: Response) -> None:
         """When an answer says the window is used up, hold back until it resets."""
@@ -241,4 +260,4 @@ class Sender:
     def _settle_failed(self, batch: Batch, reason: str) -> None:
         for item in batch.items:
             self.ctx.tally.reject("failed", item.row, item_key(item), reason)
-        self.ctx.on_progress(len(batch.items))
+        self.ctx.on_progress(len(batch))

@@ -96,10 +96,17 @@ def resolve_model(model: str, target_path: Path) -> Relation:
 def locate(con: duckdb.DuckDBPyConnection, relation: Relation) -> Relation:
     """The relation as this connection can read it. dbt's database name is the DuckDB file's
     stem; when the exporter reads a file under another name, the schema and name still hold."""
+    if relation.database:  # binding it is the cheapest way to ask (a first look at the
+        try:  # catalog through information_schema or duckdb_tables() costs 10-20 ms)
+            con.execute(f"SELECT 1 FROM {relation.sql()} LIMIT 0")
+            return relation
+        except duckdb.Error:  # another name, or no such relation: look it up
+            pass
     rows = con.execute(
-        "SELECT table_catalog FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ?",
-        [relation.schema, relation.name],
+        "SELECT database_name FROM duckdb_tables() WHERE schema_name = $schema "
+        "AND table_name = $name UNION ALL SELECT database_name FROM duckdb_views() "
+        "WHERE schema_name = $schema AND view_name = $name AND NOT internal",
+        {"schema": relation.schema, "name": relation.name},
     ).fetchall()
     catalogs = [r[0] for r in rows]
     if relation.database in catalogs:
@@ -230,11 +237,17 @@ def stream_query(
 
 def rendered_query(certified_sql: str) -> str:
     """The certified rows of ``certified_sql`` (a ``stream_query`` with rendered elements), as
-    position, row hash, occurrence and the element DuckDB rendered: all the sending pass needs
-    of them."""
-    return (
-        f"SELECT {ORDINAL}, {ROW_HASH}, {OCCURRENCE}, {ELEMENT} FROM ({certified_sql}) AS certified"
-    )
+    all the sending pass needs of them: position, the element DuckDB rendered and the row's
+    line in the delivery journal (``batching.journal_line``: row hash, occurrence, two empty
+    fields)."""
+    line = f"concat({ROW_HASH}, chr(9), {OCCURRENCE}, chr(9), chr(9), chr(10))"
+    return f"SELECT {ORDINAL}, {ELEMENT}, {line} FROM ({certified_sql}) AS certified"
+
+
+# How far DuckDB may compute ahead of the rows fetched (its default, 10 MiB, is the whole result
+# of a smaller model: the first rows would come only once every row is rendered).
+STREAMING_BUFFER = "512KB"
+FIRST_FETCH_ROWS = 1000  # a first small fetch, so that the first requests leave early
 
 
 def stream_rows(
@@ -243,11 +256,14 @@ def stream_rows(
     """Chunks of fetched tuples; DuckDB streams the result, so memory stays at one chunk."""
     cursor = con.cursor()
     try:
+        cursor.execute(f"SET streaming_buffer_size = '{STREAMING_BUFFER}'")
         cursor.execute(sql, list(params))
+        size = min(chunk_rows, FIRST_FETCH_ROWS)
         while True:
-            chunk = cursor.fetchmany(chunk_rows)
+            chunk = cursor.fetchmany(size)
             if not chunk:
                 return
             yield chunk
+            size = chunk_rows
     finally:
         cursor.close()

@@ -9,13 +9,19 @@ import random
 import duckdb
 import pytest
 
-from braze_currents.exporter.batching import max_element_bytes
+from braze_currents.exporter.batching import journal_line, max_element_bytes, rendered_item
 from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.modes import Mode, RecordType, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns
 from braze_currents.exporter.prepare import Invalid, Preparer
 from braze_currents.exporter.sandbox import events_sql
-from braze_currents.exporter.source import LedgerJoin, Relation, stream_query, stream_rows
+from braze_currents.exporter.source import (
+    LedgerJoin,
+    Relation,
+    rendered_query,
+    stream_query,
+    stream_rows,
+)
 from braze_currents.exporter.validation import checker_for
 
 TEXT = [
@@ -133,6 +139,20 @@ def test_certified_rows_are_valid_in_python(tmp_path, mode, record_type, priorit
     rendered_sql = stream_query(
         relation, plans, (), False, LedgerJoin(None, None), certified=predicate, element=element
     )
+    # the sending pass reads certified rows as position, element and journal line
+    sending_sql = rendered_query(
+        stream_query(
+            relation,
+            plans,
+            (),
+            False,
+            LedgerJoin(None, None),
+            only_where=predicate,
+            certified=predicate,
+            element=element,
+        )
+    )
+    sent = {r[0]: r for chunk in stream_rows(con, sending_sql, [], 1000) for r in chunk}
     compared = 0
     for chunk in stream_rows(con, rendered_sql, [], 1000):
         for row in chunk:
@@ -141,8 +161,10 @@ def test_certified_rows_are_valid_in_python(tmp_path, mode, record_type, priorit
             fast = preparer.prepare(row)
             slow = preparer.prepare((*row[:-1], None))
             assert json.loads(fast.body) == json.loads(slow.body), (fast.body, slow.body)
+            item = rendered_item(target.array_key, sent[fast.row])
+            assert item == fast and journal_line(item) == journal_line(slow)
             compared += 1
-    assert compared == len(certified)
+    assert compared == len(certified) == len(sent)
 
 
 def test_a_typed_mart_is_certified_whole(box, emu, run):

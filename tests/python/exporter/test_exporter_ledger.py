@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from braze_currents.exporter import ledger
@@ -39,3 +41,51 @@ def test_record_waits_for_durability_and_empty_records_are_immediate(tmp_path):
     assert done.wait(5) and writer.recorded == 1 and writer.commits == 1
     writer.close()
     assert writer.path.read_text().splitlines()[1] == "h1\t1\t\t"
+
+
+def test_a_recorded_line_is_in_the_file_when_record_returns(tmp_path):
+    """The recording thread writes its lines itself: a SIGKILL right after ``record`` returns
+    cannot lose them (only their fsync may still be running)."""
+    writer = ledger.LedgerWriter(tmp_path / "j", "k", "run3")
+    writer.record([_item(1), _item(2)])
+    assert writer.path.read_text().splitlines()[1:] == ["h1\t1\t\t", "h2\t1\t\t"]
+    writer.close()
+
+
+def test_rotated_journal_files_are_applied_in_order_and_alone(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ledger.ensure_schema(con)
+    directory = tmp_path / "journal"
+    writer = ledger.LedgerWriter(directory, "k", "run4")
+    assert writer.record([_item(1, '{"a": 1}')]).wait(5)
+    first = writer.rotate()
+    assert first is not None and first != writer.path
+    assert writer.record([_item(1, '{"a": 2}'), _item(2)]).wait(5)
+    assert ledger.apply_journal(con, first) == 1 and not first.exists()
+    writer.close()
+    assert ledger.apply_journals(con, directory) == 2  # the rest, the newer state last
+    state = con.execute(
+        f"SELECT arg_max(attributes, seq) FROM {ledger.ATTRIBUTE_STATE} GROUP BY user_key"
+    ).fetchall()
+    assert state == [('{"a": 2}',)]
+    assert sorted(directory.iterdir()) == []
+
+
+def test_a_journal_without_attribute_state_skips_that_table(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ledger.ensure_schema(con)
+    writer = ledger.LedgerWriter(tmp_path / "j", "k", "run5", attribute_state=False)
+    assert writer.record([_item(n) for n in range(1, 4)]).wait(5)
+    writer.close()
+    assert json.loads(writer.path.read_text().splitlines()[0])["attribute_state"] is False
+    assert ledger.apply_journals(con, tmp_path / "j") == 3
+    assert con.execute(f"SELECT count(*) FROM {ledger.DELIVERIES}").fetchone()[0] == 3
+    assert con.execute(f"SELECT count(*) FROM {ledger.ATTRIBUTE_STATE}").fetchone()[0] == 0
+
+
+def test_the_ledger_tables_are_found_without_the_catalog_views(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert not ledger.ledger_exists(con)
+    ledger.ensure_schema(con)
+    ledger.ensure_schema(con)  # again: nothing to do
+    assert ledger.ledger_exists(con)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 
 from braze_currents.exporter import validation as v
-from braze_currents.exporter.batching import Batch, Batcher, Item, batches, envelope
+from braze_currents.exporter.batching import (
+    Batch,
+    Batcher,
+    Item,
+    batches,
+    envelope,
+    journal_line,
+    rendered_batches,
+    rendered_item,
+)
 from braze_currents.exporter.client import (
     Response,
     Verdict,
@@ -29,7 +39,14 @@ from braze_currents.exporter.payload import (
 from braze_currents.exporter.prepare import same
 from braze_currents.exporter.ratelimit import RateLimiter
 from braze_currents.exporter.redact import Redactor
-from braze_currents.exporter.settings import ConfigError, check_endpoint, parse_settings
+from braze_currents.exporter.report import Tally
+from braze_currents.exporter.sender import SendContext, Sender
+from braze_currents.exporter.settings import (
+    ConfigError,
+    HttpSettings,
+    check_endpoint,
+    parse_settings,
+)
 
 # --- modes and settings ------------------------------------------------------------------------
 
@@ -324,6 +341,65 @@ def test_batches_by_bytes():
     assert [len(b) for b in (one.add(_item(1, size=100)), one.add(_item(2, size=100)))] == [1, 1]
 
 
+def _rendered(n, size=10, char="x"):
+    """A row as the sending pass fetches it: position, element JSON, journal line."""
+    return (n, '"' + char * (size - 2) + '"', f"h{n}\t{n % 3 + 1}\t\t\n")
+
+
+def _shape(batch_list):
+    return [(b.kind, b.body(), [tuple(i) for i in b.items], b.journal()) for b in batch_list]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "chunk", "max_objects", "max_bytes", "opening", "accents"),
+    [
+        ([10] * 1000, 333, 75, 4_000_000, 0, True),  # slices of 75, across chunk boundaries
+        ([10] * 1000, 7, 75, 4_000_000, 0, True),  # chunks smaller than a batch
+        ([10] * 150, 1000, 75, 4_000_000, 0, True),  # exact multiples
+        ([10] * 200, 50, 75, 4_000_000, 30, True),  # a batch left open by Python-prepared rows
+        ([100] * 300, 64, 75, 1_000, 0, True),  # the byte limit closes batches early
+        ([10, 900, 10, 10] * 80, 100, 75, 1_000, 5, True),  # mixed: slices and single items
+        ([12] * 225, 225, 75, 987, 0, False),  # 75 make a body of 987 bytes: one too many
+        ([12] * 225, 225, 75, 988, 0, False),  # ... which fits
+    ],
+)
+def test_rendered_batches_are_the_batches_of_their_items(
+    sizes, chunk, max_objects, max_bytes, opening, accents
+):
+    rows = [
+        _rendered(n, size, "é" if accents and n % 5 == 0 else "x") for n, size in enumerate(sizes)
+    ]
+    python_items = [_item(10_000 + n) for n in range(opening)]
+
+    expected = Batcher(max_objects, max_bytes)
+    want = [b for i in python_items for b in expected.add(i)]
+    want += [b for r in rows for b in expected.add(rendered_item("events", r))]
+    want += expected.flush()
+
+    batcher = Batcher(max_objects, max_bytes)
+    got = list(batcher.feed(python_items))
+    chunks = [rows[i : i + chunk] for i in range(0, len(rows), chunk)]
+    got += list(rendered_batches("events", chunks, batcher))
+    assert _shape(got) == _shape(want)
+    assert sum(len(b) for b in got) == len(rows) + opening
+    assert all(len(b.body()) < max_bytes for b in got if len(b) > 1)
+
+
+def test_a_rendered_batch_makes_its_items_only_when_asked():
+    rows = [_rendered(n) for n in range(1, 4)]
+    batch = Batch.rendered("events", rows, b'{"events":["x","x","x"]}')
+    assert batch._items is None  # nothing made yet
+    assert (len(batch), batch.rows(), batch.data_points()) == (3, [1, 2, 3], 3)
+    assert batch.journal() == "h1\t2\t\t\nh2\t3\t\t\nh3\t1\t\t\n"
+    assert batch._items is None  # nothing made yet
+    first, second = batch.halves()
+    assert [i.row for i in first.items] == [1]
+    assert [i.row_hash for i in second.items] == ["h2", "h3"]
+    assert second.items[0] == Item(2, "h2", 3, "events", b'"xxxxxxxx"', None, None, 1)
+    assert batch.journal() == "".join(journal_line(i) for i in batch.items)
+    assert json.loads(second.body()) == {"events": ["xxxxxxxx", "xxxxxxxx"]}
+
+
 def test_envelope_and_halves():
     batch = Batch("events", [_item(1, size=3), _item(2, size=3)])
     assert json.loads(batch.body()) == {"events": ["x", "x"]}
@@ -409,3 +485,50 @@ def test_same_tells_json_types_apart():
     assert same({"a": [1, "x"]}, {"a": [1, "x"]})
     assert not same(1, 1.0) and not same(1, True) and not same([1], [True])
     assert not same({"a": 1}, {"a": 1, "b": 2})
+
+
+# --- sender: durability of acknowledged batches ---------------------------------------------------
+
+
+def test_a_thread_records_its_next_batch_only_once_the_previous_one_is_durable():
+    """The fsync of a batch's journal lines overlaps the next request of the same thread, but
+    at most one acknowledged batch per thread awaits it, and the pool ends once all are durable."""
+    events: list[threading.Event] = []
+    log: list[str] = []
+
+    class Client:
+        def post(self, path, body):
+            pending = bool(events) and not events[-1].is_set()
+            note = " while the last is not durable" if pending else ""
+            log.append(f"post {len(events)}{note}")
+            return Response(201, {}, '{"message":"success"}', {"message": "success"})
+
+    def on_delivered(batch):
+        if events:
+            assert events[-1].is_set()  # the previous batch of this (only) thread is durable
+        log.append(f"record {len(events)}")
+        events.append(threading.Event())
+        threading.Timer(0.2, events[-1].set).start()
+        return events[-1]
+
+    tally = Tally()
+    ctx = SendContext(
+        client=Client(),  # type: ignore[arg-type]
+        path="/users/track",
+        limiter=RateLimiter(10**6, 1.0),
+        http=HttpSettings(),
+        tally=tally,
+        on_delivered=on_delivered,
+    )
+    batches = [Batch("events", [_item(n)]) for n in range(3)]
+    Sender(ctx, concurrency=1).run(batches)
+    tally.close()
+    assert log == [
+        "post 0",
+        "record 0",
+        "post 1 while the last is not durable",
+        "record 1",
+        "post 2 while the last is not durable",
+        "record 2",
+    ]
+    assert all(e.is_set() for e in events)  # run() returned only once the last was durable
