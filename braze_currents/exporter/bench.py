@@ -7,7 +7,7 @@ share the exporter's GIL) with rate limits out of the way. Then:
 
 - ``exporter``: ``export_to_braze`` as a user runs it (manifest, DuckDB stream, validation of
   every row before the first request, batching, sending, ledger commits, report);
-- ``exporter_pipelined``: the same with ``--skip-on-invalid-records`` (rows are validated
+- ``exporter_skip_invalid``: the same with ``--skip-on-invalid-records`` (rows are validated
   while earlier batches are in flight);
 - ``bare``: a thread pool of the same size posting the request bodies the exporter built
   (taken from a ``--dry-run``), with one keep-alive ``requests`` session per thread: the floor.
@@ -122,8 +122,8 @@ def run_bench(
 ) -> dict[str, object]:
     """Exporter vs bare loop at each latency. Returns
     ``{"rows", "concurrency", "requests", "batch_size", "results": [{"latency_ms", "exporter":
-    {...}, "exporter_pipelined": {...}, "bare": {...}, "exporter_vs_bare",
-    "pipelined_vs_bare"}]}`` where each runner holds ``seconds``, ``rows_per_s`` and
+    {...}, "exporter_skip_invalid": {...}, "bare": {...}, "exporter_vs_bare",
+    "skip_invalid_vs_bare"}]}`` where each runner holds ``seconds``, ``rows_per_s`` and
     ``requests_per_s`` and ``cpu_seconds`` (of this process; the emulator's is not counted):
     the best of ``repeats`` interleaved runs (on a shared machine, other
     load only ever slows a run down)."""
@@ -159,7 +159,7 @@ def run_bench(
                     for _ in range(repeats):  # interleaved, best of each: noise is one-sided
                         for name, extra in (
                             ("exporter", []),
-                            ("exporter_pipelined", ["--skip-on-invalid-records"]),
+                            ("exporter_skip_invalid", ["--skip-on-invalid-records"]),
                         ):
                             box.execute("DROP SCHEMA IF EXISTS braze_export CASCADE")
                             emulator.reset()
@@ -181,8 +181,8 @@ def run_bench(
                         line[name] = _line(name, rows, made, seconds, cpu)
                     bare = line["bare"]["seconds"]  # type: ignore[index]
                     line["exporter_vs_bare"] = round(bare / line["exporter"]["seconds"], 3)  # type: ignore[index]
-                    line["pipelined_vs_bare"] = round(
-                        bare / line["exporter_pipelined"]["seconds"],  # type: ignore[index]
+                    line["skip_invalid_vs_bare"] = round(
+                        bare / line["exporter_skip_invalid"]["seconds"],  # type: ignore[index]
                         3,
                     )
                     results.append(line)
@@ -207,7 +207,7 @@ def format_table(bench: dict[str, object]) -> str:
     ]
     for line in bench["results"]:  # type: ignore[attr-defined]
         bare = line["bare"]["seconds"]
-        for name in ("exporter", "exporter_pipelined", "bare"):
+        for name in ("exporter", "exporter_skip_invalid", "bare"):
             r = line[name]
             out.append(
                 f"{line['latency_ms']:>6}ms {name:<20} {r['seconds']:>8.2f} "

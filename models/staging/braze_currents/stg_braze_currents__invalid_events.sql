@@ -2,14 +2,22 @@
 
 with
 
+already_staged as (
+    -- The batches this model has read before: none on a full build.
+    {%- if is_incremental() %}
+        select distinct batch_id from {{ this }}
+    {%- else %}
+        select null::varchar as batch_id
+        where false
+    {%- endif %}
+),
+
 flagged as (
     -- Only batches the batch check found an unusable event in are read again.
-    select batch_id
-    from {{ ref('stg_braze_currents__batches') }}
-    where invalid_event_count > 0
-    {%- if is_incremental() %}
-        and batch_id not in (select batch_id from {{ this }})
-    {%- endif %}
+    select checked.batch_id
+    from {{ ref('stg_braze_currents__batches') }} as checked
+    anti join already_staged on checked.batch_id = already_staged.batch_id
+    where checked.invalid_event_count > 0
 ),
 
 unnested as (

@@ -9,7 +9,7 @@ def test_bench_smoke(tmp_path):
     report = run_for_report(rows=300, concurrency=4, latencies=(0.0,), repeats=1)
     assert report["rows"] == 300 and report["requests"] == 4
     [line] = report["results"]
-    for runner in ("exporter", "exporter_pipelined", "bare"):
+    for runner in ("exporter", "exporter_skip_invalid", "bare"):
         numbers = line[runner]
         assert numbers["seconds"] > 0 and numbers["rows_per_s"] > 0 and numbers["cpu_seconds"] >= 0
     assert line["exporter_vs_bare"] > 0

@@ -1,0 +1,85 @@
+"""The pipeline benchmark's own logic: timing a step, and the table it prints. (The benchmark
+itself runs with `make bench`; its numbers are not asserted anywhere.)"""
+
+import sys
+
+import pytest
+
+from braze_currents.bench import Measure, PipelineResult, Report, render, run_measured
+
+
+def test_run_measured_times_a_step_and_reads_its_peak_memory():
+    m = run_measured(
+        [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"]
+    )
+    assert m.seconds > 0
+    assert m.peak_mb >= 200  # the child touched 200 MB; its own max RSS, not ours
+
+
+def test_run_measured_reports_a_failing_step_with_its_output():
+    with pytest.raises(RuntimeError, match=r"exited 3:\n.*boom"):
+        run_measured([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"])
+
+
+def test_ratio_is_load_and_build_over_the_floor():
+    r = PipelineResult(1000, 1.0, Measure(2.0, 1), Measure(3.0, 1), Measure(5.0, 1))
+    assert r.ratio == pytest.approx(4.0)
+
+
+def _report() -> Report:
+    result = PipelineResult(
+        1_000_000, 661.0, Measure(5.0, 3000), Measure(15.0, 2900), Measure(45.0, 1900),
+        1_000_000, 1_000_000,
+    )  # fmt: skip
+    return Report(
+        machine={
+            "cpu": "Test CPU",
+            "cores": 2,
+            "memory_gb": 23.5,
+            "python": "3.11",
+            "duckdb": "2.0.0",
+            "when": "2026-11-23 18:00 UTC",
+        },
+        pipeline=[
+            {
+                **result.__dict__,
+                "floor": result.floor.__dict__,
+                "load": result.load.__dict__,
+                "build": result.build.__dict__,
+                "ratio": result.ratio,
+            }
+        ],
+        incremental=[
+            {
+                "base_events": 1_000_000,
+                "added_events": 10_000,
+                "load_seconds": 1.2,
+                "incremental_build_seconds": 19.0,
+                "scheduled_build_seconds": 15.0,
+                "full_build_seconds": 50.0,
+                "incremental_share": 0.38,
+                "scheduled_share": 0.30,
+            }
+        ],
+        export={"table": ["   Export: a table from the exporter's benchmark"]},
+    )
+
+
+def test_render_shows_every_measure_of_every_section():
+    text = render(_report())
+    assert "Test CPU, 2 cores, 23.5 GB" in text
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("1,000,000 "))
+    # events, MB, floor, load, build, load+build, x floor, peaks
+    assert row.split() == ["1,000,000", "661", "5.0", "15.0", "45.0", "60.0", "12.00",
+                           "3,000", "/", "2,900", "/", "1,900"]  # fmt: skip
+    inc = next(line for line in text.splitlines() if "10,000" in line)
+    assert inc.split() == ["1,000,000", "10,000", "1.2", "19.0", "38%", "15.0", "30%", "50.0"]
+    assert text.rstrip().endswith("Export: a table from the exporter's benchmark")
+
+
+def test_render_leaves_out_sections_that_did_not_run():
+    report = _report()
+    report.incremental, report.export = [], {}
+    text = render(report)
+    assert "Incremental" not in text and "Export" not in text
+    assert "1,000,000" in text
