@@ -237,15 +237,21 @@ class Export:
         total = count_rows(con, relation)
         self.tally.add("rows", total)
         expected = max(0, total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0))
+        if join.deliveries:
+            pending = f"about {expected} not yet delivered"
+        elif join.attribute_state and s.delta:
+            pending = "--delta: only attributes that changed are sent"
+        else:
+            pending = "no ledger consulted: every row is sent"
         log.info(
-            "%s %s (%s) as %s to %s: %d rows, about %d not yet delivered",
+            "%s %s (%s) as %s to %s: %d rows, %s",
             "dry run of" if s.dry_run else "exporting",
             s.model,
             relation,
             s.label,
             s.endpoint or "(no endpoint)",
             total,
-            expected,
+            pending,
         )
 
         certifier = Certifier(

@@ -22,6 +22,18 @@ def test_unchanged_model_sends_nothing(box, emu, run):
     assert second.report["unchanged"] == 50
     assert second.report["data_points_saved_by_delta"] == 150
     assert len(emu.store.attributes) == 50
+    # the opening line does not promise rows the ledger would send
+    assert "--delta: only attributes that changed are sent" in second.out + second.err
+    assert "not yet delivered" not in second.out + second.err
+
+
+def test_without_delta_the_opening_line_counts_what_is_not_yet_delivered(box, emu, run):
+    box.add_model("users", users_sql())
+    first = run(*ARGS)
+    assert "50 rows, about 50 not yet delivered" in first.out + first.err
+    again = run(*ARGS)
+    assert again.report["sent"] == 0
+    assert "50 rows, about 0 not yet delivered" in again.out + again.err
 
 
 def test_one_change_sends_only_that_attribute(box, emu, run):
