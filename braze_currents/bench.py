@@ -284,10 +284,22 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _sizes(text: str) -> list[int]:
+    """``--sizes``: comma-separated positive event counts."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of event counts: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"event counts must be positive: {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--sizes",
+        type=_sizes,
         default="100000,1000000",
         help="event counts of the pipeline benchmark (default 100000,1000000)",
     )
@@ -306,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
     args = p.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = list(args.sizes)
     if args.with_10m:
         sizes.append(10_000_000)
     args.workdir.mkdir(parents=True, exist_ok=True)

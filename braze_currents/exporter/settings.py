@@ -19,11 +19,12 @@ from braze_currents.exporter.modes import (
     parse_mode,
     parse_record_type,
 )
+from braze_currents.warehouse import SETTINGS as WAREHOUSE_SETTINGS
 
 ENDPOINT_ENV = "BRAZE_REST_ENDPOINT"
 API_KEY_ENV = "BRAZE_API_KEY"
 TARGET_PATH_ENV = "DBT_TARGET_PATH"
-MEMORY_LIMIT_ENV = "CURRENTS_DUCKDB_MEMORY_LIMIT"  # the same setting dbt's profile reads
+MEMORY_LIMIT_ENV = WAREHOUSE_SETTINGS["memory_limit"][0]  # the setting the loader and dbt read
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_DRY_RUN_DIR = Path("out") / "export_to_braze"
 PRIORITIZATIONS = ("identified", "unidentified", "most_recently_updated")

@@ -83,3 +83,19 @@ def test_render_leaves_out_sections_that_did_not_run():
     text = render(report)
     assert "Incremental" not in text and "Export" not in text
     assert "1,000,000" in text
+
+
+@pytest.mark.parametrize("sizes", ["abc", "1000,x", "0", "-5", ","])
+def test_bad_sizes_are_a_usage_error_naming_the_value(sizes, capsys):
+    from braze_currents.bench import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--sizes", sizes, "--skip-export", "--skip-incremental"])
+    assert exit_info.value.code == 2
+    assert "--sizes" in capsys.readouterr().err
+
+
+def test_sizes_parse_to_event_counts():
+    from braze_currents.bench import _sizes
+
+    assert _sizes("100000, 1000000,") == [100_000, 1_000_000]
