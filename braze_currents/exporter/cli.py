@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from braze_currents.exporter.export import EXIT_ERROR, run_export
+from braze_currents.exporter.export import EXIT_ERROR, Export
 from braze_currents.exporter.redact import REDACTOR, RedactingFilter, scrub
 from braze_currents.exporter.report import sent_line
 from braze_currents.exporter.settings import API_KEY_ENV, ConfigError, parse_settings
@@ -27,8 +27,29 @@ def _logging() -> logging.Handler:
     return handler
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class _StopSignals:
+    """SIGTERM (CI cancelling a job) and Ctrl-C: while the export sends, they stop it cleanly
+    (``Export.interrupt``); before that they interrupt it as Ctrl-C does."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.export: Export | None = None
+        self._previous: dict[int, object] = {}
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.export is None or not self.export.interrupt():
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self.handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,29 +57,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     3 rows not delivered)."""
     REDACTOR.add(os.environ.get(API_KEY_ENV))
     handler = _logging()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        try:
+        with _StopSignals() as stop_signals:
             settings = parse_settings(argv)
             REDACTOR.add(settings.api_key)
-            result = run_export(settings)
-        except ConfigError as exc:
-            log.error("%s", exc)
-            return EXIT_ERROR
-        except KeyboardInterrupt:
-            log.error("interrupted")
-            return EXIT_ERROR
-        except Exception as exc:
-            log.error("export failed: %s: %s", type(exc).__name__, scrub(exc))
-            return EXIT_ERROR
+            stop_signals.export = Export(settings)
+            result = stop_signals.export.run()
         report = result.report
         print(scrub(f"export_to_braze: {sent_line(report, float(report['seconds']))}"), flush=True)
         if settings.report_path:
             log.info("report written to %s", settings.report_path)
         return result.exit_code
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return EXIT_ERROR
+    except Exception as exc:
+        log.error("export failed: %s: %s", type(exc).__name__, scrub(exc))
+        return EXIT_ERROR
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         log.removeHandler(handler)

@@ -122,6 +122,8 @@ class Export:
         self._uncertified: int | None = None  # rows the validation pass judged in Python
         self._streamed_rows = 0
         self.stop_reason = ""
+        self._sending = False  # requests may be in flight: a stop signal only stops the sender
+        self._sender: Sender | None = None
         self.header: dict[str, object] = {
             "run_id": self.run_id,
             "model": settings.model,
@@ -132,6 +134,19 @@ class Export:
             "delta": settings.delta,
             "skip_on_invalid_records": settings.skip_invalid,
         }
+
+    def interrupt(self) -> bool:
+        """A stop signal (SIGTERM, Ctrl-C). Once sending has begun it never interrupts the call
+        the main thread is in (a queue, the ledger, DuckDB: an exception there could leave a
+        lock held and the run hanging): the sender takes no more batches, the requests in
+        flight finish and are recorded, the rest are counted not sent, and the report is
+        written. Returns False before that, when nothing is in flight and the caller may
+        interrupt the run outright."""
+        if not self._sending:
+            return False
+        if self._sender is not None:
+            self._sender.stop("interrupted")
+        return True
 
     # set-up -----------------------------------------------------------------------------------
 
@@ -480,7 +495,8 @@ class Export:
             except duckdb.Error as exc:  # the end of the run tries again
                 log.debug("ledger: could not apply the journal early: %s", exc)
 
-        sender = Sender(
+        self._sending = True
+        sender = self._sender = Sender(
             SendContext(
                 client=client,
                 path=self.target.path,

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from braze_currents.exporter.sandbox import events_sql
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -137,9 +139,13 @@ def test_runs_are_recorded(box, emu, run):
     assert rows == [("events", "user_track:custom_events", 0, "10")]
 
 
-def test_sigterm_stops_cleanly_with_a_report_and_the_rerun_completes(box, emu, run, tmp_path):
-    """CI cancels a job with SIGTERM: in-flight batches finish, the ledger and the report are
-    written, the exit code says rows were not delivered, and a re-run sends the rest once."""
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_stops_cleanly_with_a_report_and_the_rerun_completes(
+    box, emu, run, tmp_path, stop_signal
+):
+    """CI cancels a job with SIGTERM (a user with Ctrl-C): in-flight batches finish, the
+    ledger and the report are written, the exit code says rows were not delivered, and a
+    re-run sends the rest once."""
     n = 6000
     box.add_model("events", events_sql(n))
     emu.config.latency = 0.02
@@ -153,7 +159,7 @@ def test_sigterm_stops_cleanly_with_a_report_and_the_rerun_completes(box, emu, r
     deadline = time.monotonic() + 60
     while len(emu.store.events) < n // 4 and time.monotonic() < deadline:
         time.sleep(0.005)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     process.wait(timeout=60)
     assert process.returncode == 3, process.stderr.read()
     data = json.loads(report.read_text())

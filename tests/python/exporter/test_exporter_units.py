@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import time
 import json
 import threading
 
@@ -532,3 +535,66 @@ def test_a_thread_records_its_next_batch_only_once_the_previous_one_is_durable()
         "record 2",
     ]
     assert all(e.is_set() for e in events)  # run() returned only once the last was durable
+
+
+# --- stop signals ------------------------------------------------------------------------------
+
+
+def test_a_stop_signal_interrupts_the_run_until_requests_may_be_in_flight():
+    from braze_currents.exporter.cli import _StopSignals
+    from braze_currents.exporter.export import Export
+
+    export = Export(
+        parse_settings(
+            ["--model", "m", "--mode", "user_track", "--track-record-type", "custom_events"], ENV
+        )
+    )
+    stop_signals = _StopSignals()
+    stop_signals.export = export
+    with pytest.raises(KeyboardInterrupt):  # reading or validating: nothing is in flight
+        stop_signals.handle(signal.SIGTERM, None)
+    assert export.interrupt() is False
+
+
+def test_a_stop_signal_while_the_main_thread_waits_on_a_full_queue_stops_the_sender():
+    """The signal lands while the main thread is blocked putting a batch into the sender's
+    full queue: the handler stops the sender instead of raising there, and the run returns
+    with every batch accounted for (the ones posted sent, the others failed or not taken)."""
+    from braze_currents.exporter.cli import _StopSignals
+
+    posted: list[int] = []
+
+    class Client:
+        def post(self, path, body):
+            posted.append(1)
+            if len(posted) == 3:
+                os.kill(os.getpid(), signal.SIGTERM)  # handled on the main thread
+            time.sleep(0.02)
+            return Response(201, {}, '{"message":"success"}', {"message": "success"})
+
+    tally = Tally()
+    ctx = SendContext(
+        client=Client(),  # type: ignore[arg-type]
+        path="/users/track",
+        limiter=RateLimiter(10**6, 1.0),
+        http=HttpSettings(),
+        tally=tally,
+        on_delivered=lambda batch: None,
+    )
+    sender = Sender(ctx, concurrency=1)
+
+    class Running:  # what Export.interrupt does while sending
+        def interrupt(self):
+            sender.stop("interrupted")
+            return True
+
+    batches = iter([Batch("events", [_item(n)]) for n in range(50)])
+    with _StopSignals() as stop_signals:
+        stop_signals.export = Running()  # type: ignore[assignment]
+        sender.run(batches)
+    tally.close()
+    counts = tally.counts
+    assert sender.stop_reason == "interrupted"
+    assert 3 <= counts["sent"] < 50
+    assert counts["sent"] + counts["failed"] + len(list(batches)) == 50
+    assert signal.getsignal(signal.SIGTERM) is not stop_signals.handle  # restored
