@@ -31,8 +31,9 @@ import duckdb
 from braze_currents.warehouse import connect, ensure_raw_schema
 
 SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv")
-# Longest record DuckDB's fast reader takes (its buffers grow with it); a longer line sends the
-# file down the careful path, which has no limit.
+# Longest record DuckDB's fast reader takes; a longer line sends the file down the careful path,
+# which has no limit. DuckDB's CSV reader splits a file into buffers of this size for its threads
+# (left to itself, it sizes them from this limit: one buffer, one thread, for a whole day).
 MAX_LINE_BYTES = 64 << 20
 
 
@@ -133,21 +134,24 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# A record source gives `source_line` NULL when its records come in file order: the number is
+# then the record's position, which _classify() keeps (a row_number() here would make DuckDB
+# read and parse the whole file on one thread).
 def _csv_lines_sql(path: str, compression: str) -> str:
-    """Every physical line of a file as one VARCHAR, in order, numbered from 1."""
+    """Every physical line of a file as one VARCHAR, in order."""
     return f"""
-        select row_number() over () as source_line, line as body, null::varchar as time_text
+        select null::bigint as source_line, line as body, null::varchar as time_text
         from read_csv({_sql_str(path)}, columns = {{'line': 'VARCHAR'}}, delim = '\\x01',
             quote = '', escape = '', header = false, auto_detect = false,
-            max_line_size = {MAX_LINE_BYTES}, compression = '{compression}',
+            max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES},
+            compression = '{compression}',
             store_rejects = true, rejects_table = '_load_rejects', rejects_scan = '_load_scans')
     """
 
 
 def _json_objects_sql(path: str, compression: str) -> str:
     return f"""
-        select row_number() over () as source_line, json::varchar as body,
-               null::varchar as time_text
+        select null::bigint as source_line, json::varchar as body, null::varchar as time_text
         from read_json_objects({_sql_str(path)}, format = 'auto', compression = '{compression}',
             maximum_object_size = {MAX_LINE_BYTES})
     """
@@ -157,7 +161,8 @@ def _td_export_sql(con: duckdb.DuckDBPyConnection, path: str, delim: str, compre
     """A Treasure Data table export: column `events` (the JSON array as text), optional `time`."""
     options = (
         f"delim = {_sql_str(delim)}, quote = '\"', escape = '\"', header = true, "
-        f"all_varchar = true, max_line_size = {MAX_LINE_BYTES}, compression = '{compression}'"
+        f"all_varchar = true, max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES}, "
+        f"compression = '{compression}'"
     )
     columns = [
         r[0].lower()
@@ -172,7 +177,7 @@ def _td_export_sql(con: duckdb.DuckDBPyConnection, path: str, delim: str, compre
         )
     time_col = '"time"' if "time" in columns else "null::varchar"
     return f"""
-        select row_number() over () as source_line, "events" as body, {time_col} as time_text
+        select null::bigint as source_line, "events" as body, {time_col} as time_text
         from read_csv({_sql_str(path)}, {options},
             store_rejects = true, rejects_table = '_load_rejects', rejects_scan = '_load_scans')
     """
@@ -188,11 +193,13 @@ def _records_sql(con, f: InputFile, path: str | None = None, compression: str | 
     return _td_export_sql(con, path, "," if f.fmt == "csv" else "\t", compression)
 
 
-# The classification of every record, in one pass. For a body (NDJSON, JSON) the record text is
-# the whole body; for a TD export it is the events array itself. The temporary table keeps the
-# events array of good records and the original text of bad ones, never both.
+# The classification of every record, in one parallel pass. For a body (NDJSON, JSON) the record
+# text is the whole body; for a TD export it is the events array itself. The temporary table keeps
+# the events array of good records and the original text of bad ones, never both; it holds the
+# records in file order (the connection preserves insertion order), so a record's position in it
+# is its number in the file where the source gives none.
 _CLASSIFY_SQL = """
-create or replace temp table _load_classified as
+create or replace temp table _load_records as
 with records as (
     select
         source_line,
@@ -240,10 +247,18 @@ select
     reason,
     case when reason is null then md5(events::varchar) end as batch_id,
     case when reason is null then events end as events,
+    case when reason is null then json_array_length(events) end as event_count,
     case when reason is not null and reason <> 'blank' then body end as body,
     time_value,
     bad_time
-from classified
+from classified;
+create or replace temp view _load_classified as
+select
+    -- Row ids of a table filled by one insert are consecutive, in insertion order (inside the
+    -- transaction they do not start at 0).
+    coalesce(source_line, rowid - (select min(rowid) from _load_records) + 1) as source_line,
+    * exclude (source_line)
+from _load_records
 """
 
 
@@ -306,7 +321,7 @@ def _register(con, result: FileResult, loaded_at: datetime, source_file: str) ->
             ),
             ?::timestamp,
             c.events,
-            json_array_length(c.events)
+            c.event_count
         from _load_classified as c
         semi join _load_keep as k on c.batch_id = k.batch_id and c.source_line = k.source_line
         returning event_count
@@ -544,6 +559,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: InputFile, loaded_at: datetime)
     except BaseException:
         con.execute("rollback")
         raise
+    con.execute("checkpoint")  # durable: the connection writes no WAL
     result.seconds = time.monotonic() - started
     return result
 
@@ -635,8 +651,10 @@ def load_files(
     database: Path, files: list[InputFile], progress=None, duckdb_progress: bool = False
 ) -> list[FileResult]:
     """Load ``files`` into the warehouse at ``database``; one transaction per file."""
-    con = connect(database)
+    con = connect(database, wal=False)  # each file is checkpointed once committed
     try:
+        # A record's number in its file is its position in the classified records.
+        con.execute("set preserve_insertion_order = true")
         if duckdb_progress:  # DuckDB draws its own bar for long queries on a terminal
             con.execute("set enable_progress_bar = true")
         ensure_raw_schema(con)

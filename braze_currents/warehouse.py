@@ -50,12 +50,22 @@ create table if not exists raw.currents_loads (
 """
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating its folder if needed) the warehouse file with the project's settings."""
+def connect(path: Path, read_only: bool = False, wal: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open (creating its folder if needed) the warehouse file with the project's settings.
+
+    ``wal=False``: changes are not written to the write-ahead log, only to the file itself by
+    a checkpoint (the caller checkpoints after each commit that must be durable). For bulk
+    loads: a commit otherwise writes all its data to the log first, and the checkpoint writes
+    it again (measured: 12.3 s instead of 7.0 s to land 1 M events)."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    if wal or read_only:
+        con = duckdb.connect(str(path), read_only=read_only)
+    else:
+        con = duckdb.connect()
+        con.execute("attach ? as warehouse (recovery_mode no_wal_writes)", [str(path)])
+        con.execute("use warehouse")
     for name, (env, default) in SETTINGS.items():
         value = os.environ.get(env, default)
         con.execute(f"set {name} = ?", [value])

@@ -99,3 +99,104 @@ def test_sizes_parse_to_event_counts():
     from braze_currents.bench import _sizes
 
     assert _sizes("100000, 1000000,") == [100_000, 1_000_000]
+
+
+def _write_build_artifacts(target, elapsed, timings):
+    import json
+
+    target.mkdir()
+    (target / "run_results.json").write_text(
+        json.dumps(
+            {
+                "elapsed_time": elapsed,
+                "results": [{"unique_id": u, "execution_time": t} for u, t in timings.items()],
+            }
+        )
+    )
+    nodes = {
+        "model.p.stg_braze_currents__events": {
+            "name": "stg_braze_currents__events",
+            "fqn": ["p", "staging", "braze_currents", "stg_braze_currents__events"],
+        },
+        "model.p.stg_braze_currents__batches": {
+            "name": "stg_braze_currents__batches",
+            "fqn": ["p", "staging", "braze_currents", "stg_braze_currents__batches"],
+        },
+        "model.p.stg_braze_currents__email_opens": {
+            "name": "stg_braze_currents__email_opens",
+            "fqn": ["p", "staging", "braze_currents", "event_types", "x"],
+        },
+        "model.p.dim_users": {"name": "dim_users", "fqn": ["p", "marts", "dim_users"]},
+    }
+    (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+
+
+def test_build_profile_splits_the_time_into_dbt_itself_and_node_kinds(tmp_path):
+    from braze_currents.bench import build_profile
+
+    timings = {
+        "model.p.stg_braze_currents__events": 6.0,
+        "model.p.stg_braze_currents__batches": 2.0,
+        "model.p.stg_braze_currents__email_opens": 0.5,
+        "model.p.dim_users": 1.5,
+        "test.p.unique_dim_users_external_user_id.abc": 0.25,
+        "test.p.not_null_dim_users_braze_id.def": 0.25,
+        "unit_test.p.dim_users.keeps_latest": 0.75,
+    }
+    _write_build_artifacts(tmp_path / "target", 9.0, timings)
+    profile = build_profile(tmp_path / "target", 12.5)
+    assert profile["dbt_fixed_seconds"] == pytest.approx(3.5)
+    assert profile["nodes"] == 7
+    assert profile["node_seconds"] == {
+        "event stream": 6.0,
+        "staging": 2.0,
+        "typed views": 0.5,
+        "marts": 1.5,
+        "data tests": 0.5,
+        "unit tests": 0.75,
+    }
+    assert [name for name, _ in profile["slowest"]][:2] == [
+        "stg_braze_currents__events",
+        "stg_braze_currents__batches",
+    ]
+
+
+def test_render_shows_the_build_profile_of_each_build():
+    report = _report()
+    report.pipeline[0]["build_profile"] = {
+        "seconds": 45.0,
+        "dbt_fixed_seconds": 3.5,
+        "nodes": 189,
+        "node_seconds": {"event stream": 6.4, "typed views": 3.8, "data tests": 6.8},
+    }
+    text = render(report)
+    row = next(line for line in text.splitlines() if line.startswith("full 1,000,000"))
+    # total, dbt fixed, nodes, then the kinds in order; a kind that did not run is 0.0
+    assert row.split()[2:] == ["45.0", "3.5", "189", "6.4", "0.0", "3.8", "0.0", "6.8", "0.0"]
+    assert "+1 % on" not in text  # the incremental runs of _report() carry no profile
+
+
+def test_floor_keeps_the_run_of_median_seconds(tmp_path, monkeypatch):
+    from braze_currents import bench
+
+    seconds = iter([9.0, 3.0, 4.0])
+    monkeypatch.setattr(bench, "run_measured", lambda cmd: Measure(next(seconds), 100))
+
+    class Con:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, sql):
+            return self
+
+        def fetchone(self):
+            return (42,)
+
+    import duckdb
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Con())
+    measure, rows, runs = bench.floor([tmp_path / "x.ndjson"], tmp_path)
+    assert (measure.seconds, rows, runs) == (4.0, 42, [9.0, 3.0, 4.0])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from warehouse_testing import run_script
 
+from braze_currents import loader
 from braze_currents.loader import classify, discover
 
 GOOD = {
@@ -131,6 +134,58 @@ def test_bad_records_are_rejected_with_reason_and_line_next_to_good_ones(tmp_pat
     assert "1 blank line(s) skipped" in proc.stdout
     # Every non-blank record is in exactly one of the two tables.
     assert sum(counts(empty_warehouse)) == len([x for x in lines if x])
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_line_numbers_hold_when_duckdb_reads_a_file_in_parallel_buffers(
+    tmp_path, empty_warehouse, monkeypatch, gz
+):
+    """DuckDB reads a file in buffers, on several threads; every record keeps the number of
+    its line. Small buffers here, so that 3,000 lines span dozens of them."""
+    monkeypatch.setattr(loader, "MAX_LINE_BYTES", 1 << 16)
+    bad = {777: "{not json", 1500: "", 2222: line({"no_events": []}), 2999: "[1, 2]"}
+    lines = [bad.get(n, line(body(f"e{n}", padding="x" * 500))) for n in range(1, 3001)]
+    name = "big.ndjson.gz" if gz else "big.ndjson"
+    path = write(tmp_path / name, "\n".join(lines) + "\n", gz=gz)
+    assert path.stat().st_size > (20 << 16) or gz  # the plain file spans > 20 buffers
+    [result] = loader.load_files(empty_warehouse.path, loader.discover([str(path)])[0])
+    assert (result.accepted, result.rejected_total, result.blank_lines) == (2996, 3, 1), rejects(
+        empty_warehouse
+    )
+    mismatched = empty_warehouse.scalar(
+        "select count(*) from raw.currents_batches "
+        "where json_extract_string(events, '$[0].id') <> 'e' || source_line"
+    )
+    assert mismatched == 0
+    assert empty_warehouse.query(
+        "select source_line, reason from raw.currents_rejected order by source_line"
+    ) == [
+        (777, "invalid JSON"),
+        (2222, 'batch body has no "events" field'),
+        (2999, "batch body is not a JSON object (got array)"),
+    ]
+
+
+def test_a_file_is_durable_once_loaded_though_the_loader_writes_no_wal(tmp_path, empty_warehouse):
+    """The loader's connection writes no write-ahead log (bulk data would be written twice):
+    each file is checkpointed when committed, so a loader killed after it keeps it."""
+    first = write(tmp_path / "a.ndjson", line(body("k1")) + "\n" + line(body("k2")) + "\n")
+    script = f"""
+import os
+from datetime import datetime
+from braze_currents import loader
+from braze_currents.warehouse import connect, ensure_raw_schema
+con = connect({str(empty_warehouse.path)!r}, wal=False)
+ensure_raw_schema(con)
+[f] = loader.discover([{str(first)!r}])[0]
+loader.load_file(con, f, datetime(2026, 12, 1))
+os._exit(9)  # killed: no close, no final checkpoint
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    assert not Path(str(empty_warehouse.path) + ".wal").exists()
+    assert counts(empty_warehouse) == (2, 0)
+    assert empty_warehouse.scalar("select count(*) from raw.currents_loads") == 1
 
 
 def test_bad_events_inside_a_good_batch_are_accepted_for_staging(tmp_path, empty_warehouse):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
-import time
-import json
 import threading
+import time
 
 import pytest
 
