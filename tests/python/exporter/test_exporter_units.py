@@ -493,6 +493,18 @@ def test_same_tells_json_types_apart():
 # --- sender: durability of acknowledged batches ---------------------------------------------------
 
 
+def _send_context(client, tally, on_delivered) -> SendContext:
+    """A sender's context around a fake client, with rate limits out of the way."""
+    return SendContext(
+        client=client,
+        path="/users/track",
+        limiter=RateLimiter(10**6, 1.0),
+        http=HttpSettings(),
+        tally=tally,
+        on_delivered=on_delivered,
+    )
+
+
 def test_a_thread_records_its_next_batch_only_once_the_previous_one_is_durable():
     """The fsync of a batch's journal lines overlaps the next request of the same thread, but
     at most one acknowledged batch per thread awaits it, and the pool ends once all are durable."""
@@ -515,14 +527,7 @@ def test_a_thread_records_its_next_batch_only_once_the_previous_one_is_durable()
         return events[-1]
 
     tally = Tally()
-    ctx = SendContext(
-        client=Client(),  # type: ignore[arg-type]
-        path="/users/track",
-        limiter=RateLimiter(10**6, 1.0),
-        http=HttpSettings(),
-        tally=tally,
-        on_delivered=on_delivered,
-    )
+    ctx = _send_context(Client(), tally, on_delivered)
     batches = [Batch("events", [_item(n)]) for n in range(3)]
     Sender(ctx, concurrency=1).run(batches)
     tally.close()
@@ -573,15 +578,7 @@ def test_a_stop_signal_while_the_main_thread_waits_on_a_full_queue_stops_the_sen
             return Response(201, {}, '{"message":"success"}', {"message": "success"})
 
     tally = Tally()
-    ctx = SendContext(
-        client=Client(),  # type: ignore[arg-type]
-        path="/users/track",
-        limiter=RateLimiter(10**6, 1.0),
-        http=HttpSettings(),
-        tally=tally,
-        on_delivered=lambda batch: None,
-    )
-    sender = Sender(ctx, concurrency=1)
+    sender = Sender(_send_context(Client(), tally, lambda batch: None), concurrency=1)
 
     class Running:  # what Export.interrupt does while sending
         def interrupt(self):
