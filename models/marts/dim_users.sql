@@ -13,7 +13,7 @@ with
 touched_users as (
     select distinct external_user_id
     from {{ ref('stg_braze_currents__events') }}
-    where {{ marts__new_loads() }} and external_user_id is not null
+    where {{ braze_currents__new_loads() }} and external_user_id is not null
 ),
 
 events as (

@@ -19,4 +19,4 @@ select
     braze_id,
     loaded_at
 from {{ ref('int_canvas_journey_events') }}
-where {{ marts__new_loads() }}
+where {{ braze_currents__new_loads() }}

@@ -13,7 +13,7 @@ new_events as (
     select *
     from {{ ref('stg_braze_currents__message_events') }}
     where
-        {{ marts__new_loads() }}
+        {{ braze_currents__new_loads() }}
         and action in (
             'send', 'delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam',
             'carrier_send', 'delivery_failure', 'failure', 'rejection'

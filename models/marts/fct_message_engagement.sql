@@ -4,7 +4,7 @@
     on_schema_change='fail',
 ) }}
 
--- The staging stream holds each event once, and a load is read once (see marts__new_loads), so
+-- The staging stream holds each event once, and a load is read once (see braze_currents__new_loads), so
 -- appending the new loads' events keeps one row per event; re-running adds nothing.
 
 with
@@ -27,7 +27,7 @@ new_events as (
         is_machine_open,
         loaded_at
     from {{ ref('stg_braze_currents__message_events') }}
-    where {{ marts__new_loads() }}
+    where {{ braze_currents__new_loads() }}
 )
 
 select *

@@ -18,4 +18,4 @@ select
     braze_id,
     loaded_at
 from {{ ref('stg_braze_currents__purchases') }}
-where {{ marts__new_loads() }}
+where {{ braze_currents__new_loads() }}

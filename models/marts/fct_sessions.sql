@@ -15,7 +15,7 @@ with
 new_session_events as (
     select *
     from {{ ref('int_session_events') }}
-    where {{ marts__new_loads() }} and session_id is not null
+    where {{ braze_currents__new_loads() }} and session_id is not null
 ),
 
 new_sessions as (
