@@ -4,8 +4,9 @@
     on_schema_change='fail',
 ) }}
 
--- The staging stream holds each event once, and a load is read once (see braze_currents__new_loads), so
--- appending the new loads' events keeps one row per event; re-running adds nothing.
+-- The staging stream holds each event once, and a load is read once (see
+-- braze_currents__new_loads), so appending the new loads' events keeps one row per event;
+-- re-running adds nothing.
 
 with
 
