@@ -159,7 +159,11 @@ class Export:
         # Reading a model of any size: DuckDB holds at most memory_limit and spills the rest
         # (the ledger's numbering of identical rows sorts the whole model) to this directory.
         self._spill = tempfile.TemporaryDirectory(prefix="braze-export-", dir=self.s.spool_dir)
-        config = {"memory_limit": self.s.memory_limit, "temp_directory": self._spill.name}
+        config = {
+            "memory_limit": self.s.memory_limit,
+            "temp_directory": self._spill.name,
+            "max_vacuum_tasks": self.s.max_vacuum_tasks,
+        }
         try:
             return duckdb.connect(str(path), read_only=self.s.dry_run, config=config)
         except duckdb.Error as exc:

@@ -25,6 +25,9 @@ ENDPOINT_ENV = "BRAZE_REST_ENDPOINT"
 API_KEY_ENV = "BRAZE_API_KEY"
 TARGET_PATH_ENV = "DBT_TARGET_PATH"
 MEMORY_LIMIT_ENV = WAREHOUSE_SETTINGS["memory_limit"][0]  # the setting the loader and dbt read
+# Row-group merges at checkpoints: as the loader and dbt have them (off), so that the ledger's
+# checkpoints never rewrite the warehouse's raw batches.
+VACUUM_ENV, DEFAULT_VACUUM_TASKS = WAREHOUSE_SETTINGS["max_vacuum_tasks"]
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_DRY_RUN_DIR = Path("out") / "export_to_braze"
 PRIORITIZATIONS = ("identified", "unidentified", "most_recently_updated")
@@ -89,6 +92,7 @@ class Settings:
     log_interval: float = 10.0
     spool_dir: Path | None = None
     memory_limit: str = "2GB"
+    max_vacuum_tasks: str = DEFAULT_VACUUM_TASKS
     batch: BatchSettings = BatchSettings()
     rate: RateSettings = RateSettings()
     http: HttpSettings = HttpSettings()
@@ -430,6 +434,7 @@ def parse_settings(
         log_interval=a.log_interval,
         spool_dir=Path(a.spool_dir).expanduser() if a.spool_dir else None,
         memory_limit=a.memory_limit or env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
+        max_vacuum_tasks=env.get(VACUUM_ENV) or DEFAULT_VACUUM_TASKS,
         batch=BatchSettings(
             track_objects=a.track_batch_size,
             new_alias=a.alias_batch_size,

@@ -188,6 +188,18 @@ os._exit(9)  # killed: no close, no final checkpoint
     assert empty_warehouse.scalar("select count(*) from raw.currents_loads") == 1
 
 
+def test_loads_append_row_groups_that_checkpoints_never_merge(tmp_path, empty_warehouse):
+    """Raw batches are wide: a checkpoint that merged part-full row groups would rewrite every
+    batch loaded so far. Each load appends its own row groups, and they stay as written."""
+    for n in range(3):
+        empty_warehouse.load(write(tmp_path / f"day{n}.ndjson", line(body(f"d{n}")) + "\n"))
+    empty_warehouse.dbt("run", "--select", "stg_braze_currents__batches")  # dbt checkpoints too
+    assert empty_warehouse.scalar(
+        "select count(distinct row_group_id) "
+        "from pragma_storage_info('raw.currents_batches')"
+    ) == 3
+
+
 def test_bad_events_inside_a_good_batch_are_accepted_for_staging(tmp_path, empty_warehouse):
     events = [
         {"event_type": "users.behaviors.CustomEvent", "time": 1},  # no id

@@ -595,3 +595,24 @@ def test_a_stop_signal_while_the_main_thread_waits_on_a_full_queue_stops_the_sen
     assert 3 <= counts["sent"] < 50
     assert counts["sent"] + counts["failed"] + len(list(batches)) == 50
     assert signal.getsignal(signal.SIGTERM) is not stop_signals.handle  # restored
+
+
+def test_the_exporter_opens_the_warehouse_without_row_group_merges(tmp_path):
+    """The ledger's checkpoints must not rewrite the raw batches: DuckDB's merges of part-full
+    row groups are off, as in the loader and dbt, unless the environment says otherwise."""
+    import duckdb
+
+    from braze_currents.exporter.export import Export
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    argv = ["--model", "m", "--mode", "user_track", "--track-record-type", "custom_events"]
+    for env, expected in [({}, 0), ({"CURRENTS_DUCKDB_MAX_VACUUM_TASKS": "7"}, 7)]:
+        settings = parse_settings([*argv, "--database", str(db)], {**ENV, **env})
+        con = Export(settings)._connect()
+        try:
+            assert con.execute("select current_setting('max_vacuum_tasks')").fetchone() == (
+                expected,
+            )
+        finally:
+            con.close()
