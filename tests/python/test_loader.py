@@ -194,10 +194,12 @@ def test_loads_append_row_groups_that_checkpoints_never_merge(tmp_path, empty_wa
     for n in range(3):
         empty_warehouse.load(write(tmp_path / f"day{n}.ndjson", line(body(f"d{n}")) + "\n"))
     empty_warehouse.dbt("run", "--select", "stg_braze_currents__batches")  # dbt checkpoints too
-    assert empty_warehouse.scalar(
-        "select count(distinct row_group_id) "
-        "from pragma_storage_info('raw.currents_batches')"
-    ) == 3
+    assert (
+        empty_warehouse.scalar(
+            "select count(distinct row_group_id) from pragma_storage_info('raw.currents_batches')"
+        )
+        == 3
+    )
 
 
 def test_bad_events_inside_a_good_batch_are_accepted_for_staging(tmp_path, empty_warehouse):
