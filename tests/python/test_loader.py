@@ -166,6 +166,36 @@ def test_line_numbers_hold_when_duckdb_reads_a_file_in_parallel_buffers(
     ]
 
 
+def test_td_export_rows_keep_their_numbers_across_parallel_buffers(
+    tmp_path, empty_warehouse, monkeypatch
+):
+    """The same for a Treasure Data export: a data row's number (from 1 after the header) is
+    its place in the file, however DuckDB splits the file between its threads."""
+    monkeypatch.setattr(loader, "MAX_LINE_BYTES", 1 << 16)
+    bad = {321: "not json", 1999: '"{""a"":1}"'}
+
+    def cell(n: int) -> str:
+        return '"' + json.dumps(body(f"t{n}", padding="x" * 500)["events"]).replace('"', '""') + '"'
+
+    rows = [f"{1790000000 + n},{bad.get(n) or cell(n)}" for n in range(1, 2501)]
+    path = write(tmp_path / "td.csv", "time,events\n" + "\n".join(rows) + "\n")
+    assert path.stat().st_size > (20 << 16)
+    [result] = loader.load_files(empty_warehouse.path, loader.discover([str(path)])[0])
+    assert (result.accepted, result.rejected_total) == (2498, 2), rejects(empty_warehouse)
+    assert (
+        empty_warehouse.scalar(
+            "select count(*) from raw.currents_batches "
+            "where json_extract_string(events, '$[0].id') <> 't' || source_line "
+            "or received_at <> make_timestamp((1790000000 + source_line) * 1000000)"
+        )
+        == 0
+    )
+    assert [r[1:3] for r in rejects(empty_warehouse)] == [
+        (321, "invalid JSON"),
+        (1999, "events column is not a JSON array (got object)"),
+    ]
+
+
 def test_a_file_is_durable_once_loaded_though_the_loader_writes_no_wal(tmp_path, empty_warehouse):
     """The loader's connection writes no write-ahead log (bulk data would be written twice):
     each file is checkpointed when committed, so a loader killed after it keeps it."""
