@@ -10,7 +10,8 @@ share the exporter's GIL) with rate limits out of the way. Then:
 - ``exporter_skip_invalid``: the same with ``--skip-on-invalid-records`` (rows are validated
   while earlier batches are in flight);
 - ``bare``: a thread pool of the same size posting the request bodies the exporter built
-  (taken from a ``--dry-run``), with one keep-alive ``requests`` session per thread: the floor.
+  (taken from a ``--dry-run``), each thread over its own keep-alive ``http.client``
+  connection, as the exporter's: the floor.
 
 ``run_bench`` returns the numbers as a dict, ``run_for_report`` adds the printed table (what
 ``make bench`` calls); ``main`` prints the table.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import io
 import json
 import os
@@ -27,11 +29,10 @@ import resource
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import requests
 
 from braze_currents.emulator import RemoteEmulator, start_emulator_process
 from braze_currents.exporter.cli import main as export_main
@@ -79,17 +80,22 @@ def _run_exporter(argv: list[str]) -> tuple[int, float, float, dict]:
 
 
 def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
-    local = threading.local()
+    """The floor: a pool of ``concurrency`` threads, each posting bodies over its own
+    keep-alive ``http.client`` connection (the standard library's, the leanest there is in
+    Python, as the exporter's), reading each answer and checking only its status."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path.rstrip("/") + "/users/track"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    local = threading.local()
 
     def post(body: bytes) -> int:
-        session = getattr(local, "session", None)
-        if session is None:  # as lean as the exporter's: no per-call environment lookups
-            session = local.session = requests.Session()
-            session.trust_env = False
-        return session.post(
-            url + "/users/track", data=body, headers=headers, timeout=60
-        ).status_code
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        conn.request("POST", path, body, headers)
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
 
     cpu, started = _cpu(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

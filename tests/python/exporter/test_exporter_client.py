@@ -1,0 +1,256 @@
+"""The exporter's HTTP transport (``client.BrazeClient``): keep-alive connections, TLS
+verification, proxies, and what a dropped or refused connection becomes. Servers here are tiny
+local ones, so each test controls exactly what the other end does."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.server
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from braze_currents.exporter.client import BrazeClient, TransportError, _peer_closed, _proxy_for
+from braze_currents.exporter.settings import HttpSettings
+
+KEY = "client-test-key-Qv7-secret"
+BODY = b'{"events":[{"external_id":"u1","name":"played","time":"2024-05-01T10:00:00Z"}]}'
+HTTP = HttpSettings(connect_timeout=2, read_timeout=2)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        received = self.rfile.read(length)
+        self.server.seen.append((self.path, dict(self.headers), received))  # type: ignore[attr-defined]
+        answer = b'{"message":"success","events_processed":1}'
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-RateLimit-Remaining", "41")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+        if self.server.close_after_each:  # type: ignore[attr-defined]
+            # The answer promises keep-alive; the server then drops the idle connection, as a
+            # load balancer does after its idle timeout.
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, tls: ssl.SSLContext | None = None, close_after_each: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.seen: list[tuple[str, dict, bytes]] = []
+        self.connections = 0
+        self.close_after_each = close_after_each
+        self.tls = tls
+
+    def get_request(self):  # type: ignore[override]
+        sock, addr = super().get_request()
+        self.connections += 1
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        return sock, addr
+
+
+@contextlib.contextmanager
+def _serving(server: _Server) -> Iterator[int]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def bundle(ca: trustme.CA, tmp_path: Path) -> Path:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+def _tls(ca: trustme.CA, *hosts: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*hosts).configure_cert(context)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_or_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+    for name in (*names, *(n.lower() for n in names), "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_posts_over_one_keep_alive_connection_per_thread():
+    with _Server() as server, _serving(server) as port:
+        client = BrazeClient(f"http://127.0.0.1:{port}/base/", KEY, HTTP)
+        answers = [client.post("/users/track", BODY) for _ in range(5)]
+        client.close()
+    assert [a.status for a in answers] == [201] * 5
+    assert answers[0].headers["x-ratelimit-remaining"] == "41"  # names lower-cased
+    assert answers[0].data == {"message": "success", "events_processed": 1}
+    assert server.connections == 1
+    path, headers, body = server.seen[0]
+    assert (path, body) == ("/base/users/track", BODY)
+    assert headers["Authorization"] == f"Bearer {KEY}"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"].startswith("braze-currents-warehouse-exporter/")
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed():
+    with _Server(close_after_each=True) as server, _serving(server) as port:
+        client = BrazeClient(f"http://127.0.0.1:{port}", KEY, HTTP)
+        statuses = []
+        for _ in range(4):
+            statuses.append(client.post("/users/track", BODY).status)
+            # wait until the server's close has reached this side, as after an idle timeout
+            conn = client._local.conn
+            if conn is not None and conn.sock is not None:
+                select.select([conn.sock], [], [], 2)
+        client.close()
+    assert statuses == [201] * 4  # no request failed on a dead connection
+    assert server.connections == 4 and len(server.seen) == 4
+
+
+def test_peer_closed_sees_an_idle_connection_closed_by_the_other_end():
+    a, b = socket.socketpair()
+    with a, b:
+        assert not _peer_closed(a)
+        b.close()
+        assert _peer_closed(a)
+
+
+def test_tls_is_verified_against_the_bundle(ca, bundle, monkeypatch):
+    with _Server(tls=_tls(ca, "127.0.0.1")) as server, _serving(server) as port:
+        url = f"https://127.0.0.1:{port}"
+        # not trusted: certifi's bundle does not hold this CA
+        client = BrazeClient(url, KEY, HTTP)
+        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.post("/users/track", BODY)
+        client.close()
+        assert server.seen == []
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        client = BrazeClient(url, KEY, HTTP)
+        assert client.post("/users/track", BODY).status == 201
+        client.close()
+    assert server.seen[0][2] == BODY
+
+
+def test_a_certificate_for_another_host_is_refused(ca, bundle, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with _Server(tls=_tls(ca, "rest.example.com")) as server, _serving(server) as port:
+        client = BrazeClient(f"https://127.0.0.1:{port}", KEY, HTTP)
+        with pytest.raises(TransportError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
+            client.post("/users/track", BODY)
+        client.close()
+    assert server.seen == []
+
+
+class _ConnectProxy(threading.Thread):
+    """An HTTP CONNECT proxy that tunnels every host to ``target_port`` on this machine and
+    records the CONNECT request it got."""
+
+    def __init__(self, target_port: int) -> None:
+        super().__init__(daemon=True)
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests: list[bytes] = []
+
+    def run(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.listener.accept()
+                threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        self.requests.append(head)
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        with conn, upstream:
+            pair = {conn: upstream, upstream: conn}
+            while True:
+                readable, _, _ = select.select(list(pair), [], [], 5)
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pair[sock].sendall(data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_https_goes_through_the_proxy_the_environment_names(ca, bundle, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with _Server(tls=_tls(ca, "rest.braze.test")) as server, _serving(server) as port:
+        proxy = _ConnectProxy(port)
+        proxy.start()
+        try:
+            monkeypatch.setenv("HTTPS_PROXY", f"http://ops:p%40ss@127.0.0.1:{proxy.port}")
+            client = BrazeClient(f"https://rest.braze.test:{port}", KEY, HTTP)
+            assert client.post("/users/track", BODY).status == 201
+            assert client.post("/users/track", BODY).status == 201
+            client.close()
+        finally:
+            proxy.close()
+    assert len(proxy.requests) == 1  # one tunnel, kept alive for both requests
+    connect = proxy.requests[0].decode()
+    assert connect.startswith(f"CONNECT rest.braze.test:{port} HTTP/1.")
+    token = base64.b64encode(b"ops:p@ss").decode()
+    assert f"Proxy-Authorization: Basic {token}" in connect
+    assert KEY not in connect  # the API key travels inside the tunnel only
+    assert [seen[2] for seen in server.seen] == [BODY, BODY]
+
+
+def test_which_proxy_the_environment_names(monkeypatch):
+    assert _proxy_for("https", "rest.iad-01.braze.com") is None
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.corp:3128")
+    proxy = _proxy_for("https", "rest.iad-01.braze.com")
+    assert (proxy.scheme, proxy.hostname, proxy.port) == ("http", "proxy.corp", 3128)
+    assert _proxy_for("https", "127.0.0.1") is None  # a proxy cannot reach this machine
+    assert _proxy_for("https", "localhost") is None
+    monkeypatch.setenv("NO_PROXY", ".braze.com")
+    assert _proxy_for("https", "rest.iad-01.braze.com") is None
+    assert _proxy_for("https", "rest.example.com") is not None
+
+
+def test_nothing_listening_is_a_transport_error_without_the_key():
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        port = placeholder.getsockname()[1]
+    client = BrazeClient(f"http://127.0.0.1:{port}", KEY, HTTP)
+    with pytest.raises(TransportError) as caught:
+        client.post("/users/track", BODY)
+    assert "ConnectionRefusedError" in str(caught.value) and KEY not in str(caught.value)
+    assert KEY not in repr(client)
