@@ -23,7 +23,7 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -642,6 +642,25 @@ def _log_load(con, result: FileResult, loaded_at: datetime) -> None:
     )
 
 
+def _newest_load(con) -> datetime | None:
+    """The newest `loaded_at` in the warehouse (None when it holds no load)."""
+    return con.execute(
+        "select greatest((select max(loaded_at) from raw.currents_loads), "
+        "(select max(loaded_at) from raw.currents_batches))"
+    ).fetchone()[0]
+
+
+def _load_stamp(newest: datetime | None) -> datetime:
+    """A new load's `loaded_at` (naive UTC): now, or 1 microsecond after the newest load when
+    the clock is not past it (another machine's clock, a clock stepped back). Loads are stamped
+    in the order they are loaded: every incremental model reads the loads newer than the newest
+    one it holds, and a load stamped earlier would never be read."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if newest is not None and now <= newest:
+        return newest + timedelta(microseconds=1)
+    return now
+
+
 def _drop_reject_tables(con) -> None:
     for name in ("_load_rejects", "_load_scans"):
         con.execute(f"drop table if exists {name}")
@@ -659,9 +678,10 @@ def load_files(
             con.execute("set enable_progress_bar = true")
         ensure_raw_schema(con)
         results = []
+        newest = _newest_load(con)
         for f in files:
             _drop_reject_tables(con)
-            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            loaded_at = newest = _load_stamp(newest)
             try:
                 results.append(load_file(con, f, loaded_at))
             except InputError as exc:

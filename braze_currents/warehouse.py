@@ -30,7 +30,7 @@ create table if not exists raw.currents_batches (
     source_file varchar not null,     -- absolute path of the input file
     source_line bigint not null,      -- line (NDJSON), element (JSON) or data row (CSV), from 1
     received_at timestamp not null,   -- the input's `time` (UTC) where it has one, else loaded_at
-    loaded_at timestamp not null,     -- when the loader committed the file (UTC)
+    loaded_at timestamp not null,     -- when the file was loaded (UTC), after every earlier load
     events json not null,             -- the batch's `events` array
     event_count integer not null
 );

@@ -1,9 +1,11 @@
-{#- How the incremental marts find what is new upstream: the loads they do not hold yet
-    (braze_currents__new_loads, macros/utils), and the days those loads touch.
+{#- How the incremental marts find what is new upstream: the loads newer than the newest one
+    the mart holds (braze_currents__new_loads, macros/utils), and the days those loads touch.
 
-    For an aggregated row only the newest load it summarises is recorded; an older load it also
-    summarises looks new again while it is within the lookback. That repeats some work, never
-    loses any: every incremental mart rebuilds what it reads idempotently. -#}
+    An aggregated row records only the newest load it summarises, and that is all the rule
+    needs: loads are stamped in the order they are loaded and each run reads every load newer
+    than the mart's newest row, so every older load was read before. A new load that gave the
+    mart no row is read again by the next run (its days rebuilt again): that repeats some work,
+    never loses any, as every incremental mart rebuilds what it reads idempotently. -#}
 
 {#- A predicate on `column` (a TIMESTAMP or DATE column) that is true for the days that rows of
     new loads in `relations` fall on: the days a daily mart rebuilds (all of them in a full

@@ -6,8 +6,10 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from warehouse_testing import run_script
 
@@ -360,6 +362,51 @@ def test_generated_faulty_input_is_fully_accounted_for(faulty_inputs, empty_ware
     # Redelivered whole batches are duplicates of a batch already landed.
     assert batches == stats["batches"] - stats["redelivered_batches"]
     assert batches + rejected + stats["redelivered_batches"] == stats["records"]
+
+
+# ---- load stamps --------------------------------------------------------------------------------
+class ClockBehind(datetime):
+    """A clock set back to 2020: behind every load of these tests."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2020, 1, 1, tzinfo=UTC).astimezone(tz)
+
+
+def test_loads_are_stamped_in_order_though_the_clock_goes_back(
+    tmp_path, empty_warehouse, monkeypatch
+):
+    """An incremental model reads the loads newer than the newest one it holds, so a load
+    stamped before one already in the warehouse would never be read. With the loader's clock
+    behind the warehouse (another machine, a clock stepped back), each load is still stamped
+    after every earlier one: in one run and across runs."""
+    files = [write(tmp_path / f"{n}.ndjson", line(body(f"c{n}")) + "\n") for n in range(4)]
+    empty_warehouse.load(files[0])  # the real clock
+    monkeypatch.setattr(loader, "datetime", ClockBehind)
+    for run in (files[1:3], files[3:]):
+        loader.load_files(empty_warehouse.path, discover([str(f) for f in run])[0])
+    stamps = empty_warehouse.query(
+        "select loaded_at from raw.currents_loads order by parse_filename(source_file)"
+    )
+    assert len(stamps) == 4
+    assert stamps == sorted(set(stamps)), stamps  # load order, strictly increasing
+    # Each batch carries the stamp of its load.
+    assert (
+        empty_warehouse.query(
+            "select loaded_at from raw.currents_batches order by parse_filename(source_file)"
+        )
+        == stamps
+    )
+    # A batch landed without a logged load (by hand, by another tool) counts too.
+    con = duckdb.connect(str(empty_warehouse.path))
+    con.execute(
+        "insert into raw.currents_batches select * replace (timestamp '2030-01-01' as loaded_at) "
+        "from raw.currents_batches limit 1"
+    )
+    con.close()
+    loader.load_files(empty_warehouse.path, discover([str(write(tmp_path / "4.ndjson", "\n"))])[0])
+    newest = empty_warehouse.scalar("select max(loaded_at) from raw.currents_loads")
+    assert newest > datetime(2030, 1, 1)
 
 
 # ---- inputs and errors ------------------------------------------------------------------------

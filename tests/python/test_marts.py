@@ -202,6 +202,70 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
     ) == [({"ISK": 990.0},)]
 
 
+def compiled_sql(wh: Warehouse, mart: str) -> str:
+    """The SELECT dbt compiled for `mart` in its last run."""
+    path = wh.target / "compiled" / "braze_currents" / "models" / "marts" / f"{mart}.sql"
+    return path.read_text()
+
+
+def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path, dbt_target):
+    """An aggregated row records only the newest load it summarises. Two loads whose events
+    fall on the same days, of the same users, leave the older one in no row of the daily marts
+    or of dim_users; the next run must still read only the load that came after them, not
+    rebuild every day and every user of the older one."""
+    first = tmp_path / "l1.ndjson"
+    generate(first, "--events", "1500", "--users", "30", "--days", "2", "--seed", "5")
+    # L2: every event of L1 again under another id, so each row summarises both loads.
+    second = tmp_path / "l2.ndjson"
+    bodies = [json.loads(text) for text in first.read_text().splitlines()]
+    for b in bodies:
+        b["events"] = [{**e, "id": e["id"] + "-again"} for e in b["events"]]
+    second.write_text("".join(json.dumps(b) + "\n" for b in bodies))
+    later = tmp_path / "l3.ndjson"
+    generate(later, "--events", "300", "--users", "30", "--days", "1", "--start", "2026-10-20",
+             "--seed", "6")  # fmt: skip
+
+    wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
+    wh.load(first, second)  # two loads
+    wh.dbt("run", "--select", "+marts")
+    wh.load(later)
+    wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
+    l1, l2, l3 = (at for (at,) in wh.query("select loaded_at from raw.currents_loads order by 1"))
+
+    def days(*loads) -> set[str]:
+        return {
+            day
+            for (day,) in wh.query(
+                "select distinct event_at::date::varchar from staging.stg_braze_currents__events "
+                "where list_contains(?::timestamp[], loaded_at)",
+                [list(loads)],
+            )
+        }
+
+    assert days(l3) and not days(l3) & days(l1, l2)
+    # The daily mart rebuilt the days of L3 only (one predicate, on its messages and conversions).
+    sql = compiled_sql(wh, "agg_message_performance_daily")
+    [rebuilt] = set(re.findall(r"event_at::date in \(([^)]*)\)", sql))
+    assert set(re.findall(r"'([^']*)'", rebuilt)) == days(l3)
+    # dim_users rebuilt the users of L3 only: its predicate on the event stream selects L3.
+    touched = re.search(
+        r"touched_users as \(.*?where (.*?) and external_user_id is not null",
+        compiled_sql(wh, "dim_users"),
+        re.S,
+    ).group(1)
+    read = wh.query(
+        f"select distinct loaded_at from staging.stg_braze_currents__events where {touched}"
+    )
+    assert read == [(l3,)]
+
+    incremental = mart_rows(wh)
+    wh.dbt("run", "--full-refresh", "--select", "marts")
+    full = mart_rows(wh)
+    assert set(full) == set(incremental)
+    for name in sorted(full):
+        assert incremental[name] == full[name], name
+
+
 def guide_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", GUIDE.read_text(), re.S)
 
