@@ -108,15 +108,19 @@ def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> tup
 
 
 def _line(
-    name: str, rows: int, requests_made: int, seconds: float, cpu: float
+    name: str, rows: int, requests_made: int, seconds: float, cpu: float, report: dict | None
 ) -> dict[str, object]:
-    return {
+    line: dict[str, object] = {
         "runner": name,
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu, 3),
         "rows_per_s": round(rows / seconds, 1),
         "requests_per_s": round(requests_made / seconds, 1),
     }
+    if report is not None:  # the exporter's time before its first request, after its last answer
+        line["start_seconds"] = report.get("seconds_before_first_request")
+        line["finish_seconds"] = report.get("seconds_after_last_answer")
+    return line
 
 
 def run_bench(
@@ -161,7 +165,7 @@ def run_bench(
                             for line in dry.read_text().splitlines()
                         ]
                     line: dict[str, object] = {"latency_ms": round(latency * 1000)}
-                    best: dict[str, tuple[float, int, float]] = {}
+                    best: dict[str, tuple[float, int, float, dict | None]] = {}
                     for _ in range(repeats):  # interleaved, best of each: noise is one-sided
                         for name, extra in (
                             ("exporter", []),
@@ -174,7 +178,7 @@ def run_bench(
                             if code != 0 or stored != rows:
                                 raise RuntimeError(f"{name}: exit {code}, {stored}/{rows} stored")
                             if name not in best or seconds < best[name][0]:
-                                best[name] = (seconds, int(report["requests"]), cpu)
+                                best[name] = (seconds, int(report["requests"]), cpu, report)
                         emulator.reset()
                         seconds, cpu = _bare_loop(
                             emulator.url, emulator.api_key, bodies, concurrency
@@ -182,9 +186,9 @@ def run_bench(
                         if emulator.stats()["events"] != rows:
                             raise RuntimeError("bare loop: not every row stored")
                         if "bare" not in best or seconds < best["bare"][0]:
-                            best["bare"] = (seconds, len(bodies), cpu)
-                    for name, (seconds, made, cpu) in best.items():
-                        line[name] = _line(name, rows, made, seconds, cpu)
+                            best["bare"] = (seconds, len(bodies), cpu, None)
+                    for name, (seconds, made, cpu, report) in best.items():
+                        line[name] = _line(name, rows, made, seconds, cpu, report)
                     bare = line["bare"]["seconds"]  # type: ignore[index]
                     line["exporter_vs_bare"] = round(bare / line["exporter"]["seconds"], 3)  # type: ignore[index]
                     line["skip_invalid_vs_bare"] = round(
@@ -209,16 +213,20 @@ def format_table(bench: dict[str, object]) -> str:
         f"Export: {bench['rows']} custom events, {bench['requests']} requests of up to "
         f"{bench['batch_size']}, concurrency {bench['concurrency']}",
         f"{'latency':>8} {'runner':<20} {'seconds':>8} {'rows/s':>10} {'requests/s':>11} "
-        f"{'vs bare':>8} {'cpu s':>7}",
+        f"{'vs bare':>8} {'cpu s':>7} {'start s':>8} {'finish s':>9}",
     ]
     for line in bench["results"]:  # type: ignore[attr-defined]
         bare = line["bare"]["seconds"]
         for name in ("exporter", "exporter_skip_invalid", "bare"):
             r = line[name]
+            edges = "".join(
+                f" {r[k]:>{w}.2f}" if r.get(k) is not None else f" {'':>{w}}"
+                for k, w in (("start_seconds", 8), ("finish_seconds", 9))
+            )
             out.append(
                 f"{line['latency_ms']:>6}ms {name:<20} {r['seconds']:>8.2f} "
                 f"{r['rows_per_s']:>10.0f} {r['requests_per_s']:>11.1f} "
-                f"{bare / r['seconds']:>8.0%} {r['cpu_seconds']:>7.2f}"
+                f"{bare / r['seconds']:>8.0%} {r['cpu_seconds']:>7.2f}{edges}".rstrip()
             )
     return "\n".join(out)
 

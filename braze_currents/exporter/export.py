@@ -124,6 +124,7 @@ class Export:
         self.stop_reason = ""
         self._sending = False  # requests may be in flight: a stop signal only stops the sender
         self._sender: Sender | None = None
+        self._started = time.monotonic()
         self.header: dict[str, object] = {
             "run_id": self.run_id,
             "model": settings.model,
@@ -170,7 +171,7 @@ class Export:
             raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
 
     def run(self) -> ExportResult:
-        started = time.monotonic()
+        started = self._started = time.monotonic()
         started_at = dt.datetime.now(dt.UTC)
         relation = resolve_model(self.s.model, self.s.target_path)
         con = self._connect()
@@ -197,6 +198,7 @@ class Export:
                     "started_at": started_at.isoformat(),
                     "finished_at": dt.datetime.now(dt.UTC).isoformat(),
                     "seconds": round(time.monotonic() - started, 3),
+                    **self._edges(),
                 }
             )
             if not self.s.dry_run:
@@ -311,6 +313,18 @@ class Export:
                 delta=s.delta,
             ),
         )
+
+    def _edges(self) -> dict[str, float]:
+        """Seconds of the run before its first request and after its last answer (reading,
+        validating and hashing the model; the ledger and the report): what a loop posting
+        prepared requests does not spend. Absent when nothing was sent."""
+        sender = self._sender
+        if sender is None or sender.first_request_at is None or sender.last_answer_at is None:
+            return {}
+        return {
+            "seconds_before_first_request": round(sender.first_request_at - self._started, 3),
+            "seconds_after_last_answer": round(time.monotonic() - sender.last_answer_at, 3),
+        }
 
     def _account(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> dict[str, object]:
         """Puts every row of the model in a bucket; returns the summary."""

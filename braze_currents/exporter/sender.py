@@ -56,6 +56,9 @@ class Sender:
         self.stop_reason = ""
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2 * self.concurrency)
         self._local = threading.local()  # per thread: the durability of its last recorded batch
+        # time.monotonic() when the first request went out and the last answer came in
+        self.first_request_at: float | None = None
+        self.last_answer_at: float | None = None
         self._workers = [
             threading.Thread(target=self._work, name=f"sender-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -133,9 +136,12 @@ class Sender:
                 return
             ctx.limiter.acquire()
             ctx.tally.add("requests")
+            if self.first_request_at is None:
+                self.first_request_at = time.monotonic()
             try:
                 response = ctx.client.post(ctx.path, body)
             except TransportError as exc:
+                self.last_answer_at = time.monotonic()
                 if errors >= http.max_retries:
                     self._settle_failed(batch, f"no answer after {errors + 1} attempts: {exc}")
                     return
@@ -144,6 +150,7 @@ class Sender:
                 ctx.tally.add("retries")
                 continue
 
+            self.last_answer_at = time.monotonic()
             verdict = classify(response)
             if verdict is Verdict.OK:
                 self._settle_ok(batch, response)

@@ -253,3 +253,19 @@ def test_rows_rendered_by_duckdb_and_by_python_mix(box, emu, run):
         "time": "2024-01-01",
     }
     assert by_user["u8"] == {**by_user["u7"], "external_id": "u8", "price": 2.0}
+
+
+def test_the_report_says_when_the_first_request_left_and_the_last_answer_came(box, emu, run):
+    box.add_model("events", events_sql(200))
+    emu.config.latency = 0.1  # every answer takes 0.1 s: at least that much of sending
+    args = ("--model", "events", "--mode", "user_track", "--track-record-type", "custom_events")
+    result = run(*args)
+    assert result.code == 0, result.err
+    before = result.report["seconds_before_first_request"]
+    after = result.report["seconds_after_last_answer"]
+    assert before > 0 and after > 0
+    assert before + 0.1 + after <= result.report["seconds"] + 0.002
+    # nothing left to send: no request, so neither is there
+    again = run(*args)
+    assert again.report["requests"] == 0
+    assert "seconds_before_first_request" not in again.report
