@@ -2,7 +2,9 @@
     model that no model of the catalogue (graph nodes with meta.currents_event_type) declares,
     with its number of events and when it was first and last seen. Such events stay in the
     event stream, with all their fields in `properties`; the warning says a typed model (a
-    catalogue entry) is due. Apply it to the `event_type` column of the event stream. -#}
+    catalogue entry) is due. Apply it to the `event_type` column of the event stream. It reads
+    the events of braze_currents__test_scope() (the latest run's): the counts and times are
+    those of the events the run brought in. -#}
 {% test braze_currents__catalogued_event_types(model, column_name='event_type') %}
 {{ config(severity='warn') }}
 {%- set catalogued = [] -%}
@@ -21,7 +23,7 @@ select
     min(event_at) as first_event_at,
     max(event_at) as last_event_at
 from {{ model }}
-where {{ column_name }} not in (
+where {{ braze_currents__test_scope() }} and {{ column_name }} not in (
     {%- for event_type in catalogued %}
     '{{ event_type | replace("'", "''") }}'{{ "," if not loop.last }}
     {%- endfor %}

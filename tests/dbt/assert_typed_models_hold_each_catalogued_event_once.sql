@@ -9,8 +9,9 @@
     "unable to infer all dependencies" (add its line); test_typed_staging.py checks the list
     against the catalogue.
 
-    It reads the events of braze_currents__test_scope(): those the latest dbt run staged (all
-    of them on a full refresh, or with --vars '{braze_currents_test_scope: all}'). -#}
+    It reads the events of braze_currents__test_scope(): those of the loads the latest dbt run
+    staged (all of them on a full refresh, or with --vars '{braze_currents_test_scope: all}'),
+    one predicate on `loaded_at` for the event stream and every typed model. -#}
 -- depends_on: {{ ref('stg_braze_currents__agent_executions') }}
 -- depends_on: {{ ref('stg_braze_currents__agent_tool_invocations') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_aborts') }}
@@ -113,6 +114,7 @@
 {%- if execute and not typed_models %}
     {{ exceptions.raise_compiler_error("no model declares meta.currents_event_type") }}
 {%- endif %}
+{%- set scope = braze_currents__test_scope() %}
 
 with
 
@@ -124,7 +126,7 @@ typed_rows as (
             '{{ node.config.meta.currents_event_type }}' as catalogued_event_type,
             '{{ node.name }}' as model_name
         from {{ ref(node.name) }}
-        where {{ braze_currents__test_scope() }}
+        where {{ scope }}
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -154,7 +156,7 @@ catalogued as (
         event_id,
         event_type
     from {{ ref('stg_braze_currents__events') }}
-    where {{ braze_currents__test_scope() }} and event_type in (
+    where {{ scope }} and event_type in (
         {%- for node in typed_models %}
             '{{ node.config.meta.currents_event_type }}'{{ "," if not loop.last }}
         {%- endfor %}

@@ -1,16 +1,52 @@
--- Each fact holds as many rows as the staging events it is built from: fails with one row per
--- fact whose count differs (an incremental run that lost or doubled a load shows here).
+{#- Each fact holds as many rows as the staging events it is built from: fails with one row per
+    fact whose count differs (an incremental run that lost or doubled a load shows here).
+
+    It counts the rows of braze_currents__test_scope() on both sides: those of the loads the
+    latest dbt run staged (every row on a full refresh, or with
+    --vars '{braze_currents_test_scope: all}'). A fact row carries its event's load, a merged
+    row (fct_sessions, dim_users) the newest load among its events, so the rows a run brought
+    in or rebuilt are counted against the events of the loads it read. A stale copy of a row
+    that a rebuild left behind keeps its older load: the facts' unique tests find it. -#}
+{%- set scope = braze_currents__test_scope() %}
+{#- The events of fct_canvas_journey_events and fct_sessions in scope, from their typed models. #}
+{%- set sources = {} %}
+{%- for fact, column, models in [
+    ('canvas', 'event_id', [
+        'stg_braze_currents__canvas_entries',
+        'stg_braze_currents__canvas_step_progressions',
+        'stg_braze_currents__canvas_audience_exits',
+        'stg_braze_currents__canvas_event_exits',
+        'stg_braze_currents__canvas_experiment_step_split_entries',
+        'stg_braze_currents__canvas_experiment_step_conversions',
+        'stg_braze_currents__canvas_conversions',
+    ]),
+    ('sessions', 'session_id', [
+        'stg_braze_currents__session_starts',
+        'stg_braze_currents__session_ends',
+        'stg_braze_currents__first_sessions',
+    ]),
+] %}
+    {%- set selects = [] %}
+    {%- for model in models %}
+        {%- do selects.append('select ' ~ column ~ ' from ' ~ ref(model) ~ ' where ' ~ scope) %}
+    {%- endfor %}
+    {%- do sources.update({fact: selects | join('\n' ~ ' ' * 16 ~ 'union all\n' ~ ' ' * 16)}) %}
+{%- endfor %}
 
 with
 
 checks as (
     select
         'fct_message_deliverability' as mart,
-        (select count(*) from {{ ref('fct_message_deliverability') }}) as mart_rows,
+        (
+            select count(*)
+            from {{ ref('fct_message_deliverability') }}
+            where {{ scope }}
+        ) as mart_rows,
         (
             select count(*)
             from {{ ref('fct_message_engagement') }}
-            where action in (
+            where {{ scope }} and action in (
                 'send', 'delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam',
                 'carrier_send', 'delivery_failure', 'failure', 'rejection'
             )
@@ -18,47 +54,56 @@ checks as (
     union all
     select
         'fct_canvas_journey_events' as mart,
-        (select count(*) from {{ ref('fct_canvas_journey_events') }}) as mart_rows,
-        (select count(*) from {{ ref('stg_braze_currents__canvas_entries') }})
-        + (select count(*) from {{ ref('stg_braze_currents__canvas_step_progressions') }})
-        + (select count(*) from {{ ref('stg_braze_currents__canvas_audience_exits') }})
-        + (select count(*) from {{ ref('stg_braze_currents__canvas_event_exits') }})
-        + (
+        (
             select count(*)
-            from {{ ref('stg_braze_currents__canvas_experiment_step_split_entries') }}
-        )
-        + (
+            from {{ ref('fct_canvas_journey_events') }}
+            where {{ scope }}
+        ) as mart_rows,
+        (
             select count(*)
-            from {{ ref('stg_braze_currents__canvas_experiment_step_conversions') }}
-        )
-        + (select count(*) from {{ ref('stg_braze_currents__canvas_conversions') }})
-            as expected_rows
+            from (
+                {{ sources.canvas }}
+            )
+        ) as expected_rows
     union all
     select
         'fct_purchases' as mart,
-        (select count(*) from {{ ref('fct_purchases') }}) as mart_rows,
-        (select count(*) from {{ ref('stg_braze_currents__purchases') }}) as expected_rows
+        (
+            select count(*)
+            from {{ ref('fct_purchases') }}
+            where {{ scope }}
+        ) as mart_rows,
+        (
+            select count(*)
+            from {{ ref('stg_braze_currents__purchases') }}
+            where {{ scope }}
+        ) as expected_rows
     union all
     select
         'fct_sessions' as mart,
-        (select count(*) from {{ ref('fct_sessions') }}) as mart_rows,
+        (
+            select count(*)
+            from {{ ref('fct_sessions') }}
+            where {{ scope }}
+        ) as mart_rows,
         (
             select count(distinct session_id)
             from (
-                select session_id from {{ ref('stg_braze_currents__session_starts') }}
-                union all
-                select session_id from {{ ref('stg_braze_currents__session_ends') }}
-                union all
-                select session_id from {{ ref('stg_braze_currents__first_sessions') }}
+                {{ sources.sessions }}
             )
         ) as expected_rows
     union all
     select
         'dim_users' as mart,
-        (select count(*) from {{ ref('dim_users') }}) as mart_rows,
+        (
+            select count(*)
+            from {{ ref('dim_users') }}
+            where {{ scope }}
+        ) as mart_rows,
         (
             select count(distinct external_user_id)
             from {{ ref('stg_braze_currents__events') }}
+            where {{ scope }}
         ) as expected_rows
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from functools import cache
 
 import duckdb
@@ -291,12 +290,7 @@ def test_coverage_test_finds_a_lost_and_a_doubled_event(built_warehouse, tmp_pat
     sql = next(
         r["compiled_code"] for r in wh.build_results["results"] if r["unique_id"] == SINGULAR_TEST
     )
-    copy = tmp_path / wh.path.name  # same name: the views name their database
-    shutil.copy(wh.path, copy)
-    wal = wh.path.with_name(wh.path.name + ".wal")
-    if wal.exists():
-        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-    con = duckdb.connect(str(copy))
+    con = duckdb.connect(str(wh.copy_to(tmp_path).path))
     try:
         con.execute(
             "create or replace view staging.stg_braze_currents__purchases as "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import duckdb
 from braze_currents.config import PROJECT_ROOT
 
 DBT = Path(sys.executable).parent / "dbt"
-TEST_VARS = "{braze_currents_test_each_typed_model: true}"
+TEST_VARS = {"braze_currents_test_each_typed_model": True}
 
 
 def run_script(script: str, *args: str, env: dict | None = None, check: bool = True):
@@ -42,11 +43,14 @@ class Warehouse:
     def env(self) -> dict:
         return {"CURRENTS_DUCKDB_PATH": str(self.path), "DBT_TARGET_PATH": str(self.target)}
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def dbt(
+        self, *args: str, check: bool = True, dbt_vars: dict | None = None
+    ) -> subprocess.CompletedProcess:
         # As CI does: every test, also the per-model primary key tests of the typed models
-        # (off by default). The same vars on every call keep dbt's partial parse valid.
+        # (off by default). The same vars on every call keep dbt's partial parse valid: a call
+        # with other `dbt_vars` parses the project again (give it a target of its own).
         if args and args[0] in ("build", "run", "test", "compile", "docs", "parse", "ls"):
-            args = (*args, "--vars", TEST_VARS)
+            args = (*args, "--vars", json.dumps({**TEST_VARS, **(dbt_vars or {})}))
         proc = subprocess.run(
             [str(DBT), *args],
             capture_output=True,
@@ -57,6 +61,17 @@ class Warehouse:
         if check and proc.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}")
         return proc
+
+    def copy_to(self, directory: Path, target: Path | None = None) -> Warehouse:
+        """A copy of the warehouse file in `directory`, under the same name (the views name
+        their database), built with `target` (else the same dbt target path)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        copy = Warehouse(directory / self.path.name, target or self.target)
+        shutil.copy(self.path, copy.path)
+        wal = self.path.with_name(self.path.name + ".wal")
+        if wal.exists():
+            shutil.copy(wal, copy.path.with_name(copy.path.name + ".wal"))
+        return copy
 
     def load(self, *inputs: str | Path, check: bool = True) -> subprocess.CompletedProcess:
         return run_script(
