@@ -14,7 +14,7 @@ def test_bench_smoke(tmp_path):
         assert numbers["seconds"] > 0 and numbers["rows_per_s"] > 0 and numbers["cpu_seconds"] >= 0
     assert line["exporter_vs_bare"] > 0
     exporter = line["exporter"]
-    assert 0 < exporter["start_seconds"] and 0 < exporter["finish_seconds"]
+    assert exporter["start_seconds"] > 0 and exporter["finish_seconds"] > 0
     assert exporter["start_seconds"] + exporter["finish_seconds"] < exporter["seconds"]
     assert "start_seconds" not in line["bare"]
     assert any("bare" in row for row in report["table"])
