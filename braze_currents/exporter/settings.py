@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 from braze_currents.config import PROJECT_ROOT, duckdb_path
 from braze_currents.exporter.modes import (
@@ -67,6 +68,8 @@ class HttpSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     max_wait: float = 300.0  # longest single wait a 429's headers may ask for
+    proxy: str | None = None  # http://[user:password@]host:port of a CONNECT proxy (check_proxy)
+    ca_bundle: str | None = None  # CA certificates TLS is verified against; None: certifi's
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,57 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _env_value(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    """A variable the way curl and Python read proxies: lower case first, then upper case."""
+    for key in (name.lower(), name.upper()):
+        if env.get(key):
+            return key, env[key]
+    return None
+
+
+def check_proxy(env: Mapping[str, str], endpoint: str | None) -> str | None:
+    """The proxy requests to ``endpoint`` go through: HTTPS_PROXY (or ALL_PROXY) unless
+    NO_PROXY exempts the host, and never for a loopback host (a proxy cannot reach this
+    machine's). ConfigError when the variable is not an http:// proxy with a host and port
+    number: the exporter opens a CONNECT tunnel through it and speaks TLS to Braze inside."""
+    if endpoint is None:
+        return None
+    host = urlsplit(endpoint).hostname or ""
+    found = _env_value(env, "https_proxy") or _env_value(env, "all_proxy")
+    if found is None or is_loopback_host(host):
+        return None
+    no_proxy = _env_value(env, "no_proxy")
+    if no_proxy and proxy_bypass_environment(host, {"no": no_proxy[1]}):
+        return None
+    name, value = found
+    url = value.strip() if "://" in value else "http://" + value.strip()
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "http" or not parts.hostname or port == -1:
+        raise ConfigError(
+            f"{name} must be an http:// proxy such as http://proxy.example.com:3128 "
+            f"(user:password@ allowed); got a {parts.scheme or 'schemeless'} URL"
+            + ("" if parts.hostname else " without a host")
+            + (" with a port that is not a number" if port == -1 else "")
+        )
+    return url
+
+
+def check_ca_bundle(env: Mapping[str, str]) -> str | None:
+    """REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, as the requests library reads them: a file of CA
+    certificates to verify Braze's TLS certificate against (None: certifi's bundle)."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = env.get(name)
+        if value:
+            if not Path(value).expanduser().is_file():
+                raise ConfigError(f"{name} names no readable file: {value}")
+            return str(Path(value).expanduser())
+    return None
 
 
 def check_endpoint(url: str) -> str:
@@ -458,5 +512,7 @@ def parse_settings(
             backoff_base=a.backoff_base,
             backoff_max=a.backoff_max,
             max_wait=a.max_wait,
+            proxy=check_proxy(env, endpoint),
+            ca_bundle=check_ca_bundle(env) if endpoint else None,
         ),
     )

@@ -211,6 +211,15 @@ def test_plain_http_to_a_remote_host_is_refused(box, emu, run):
     assert emu.store.requests == 0
 
 
+def test_a_ca_bundle_that_is_missing_stops_the_job_before_it_starts(box, emu, run, tmp_path):
+    box.add_model("events", events_sql(5))
+    missing = tmp_path / "corp-ca.pem"
+    result = run(*ARGS, env={"REQUESTS_CA_BUNDLE": str(missing)})
+    assert result.code == 1
+    assert f"REQUESTS_CA_BUNDLE names no readable file: {missing}" in result.err
+    assert emu.store.requests == 0
+
+
 def test_unknown_endpoint_path_stops_the_job(box, emu, run):
     box.add_model("events", events_sql(200))
     result = run(*ARGS, env={"BRAZE_REST_ENDPOINT": emu.url + "/wrong"})

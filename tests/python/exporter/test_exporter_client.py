@@ -17,12 +17,29 @@ from pathlib import Path
 import pytest
 import trustme
 
-from braze_currents.exporter.client import BrazeClient, TransportError, _peer_closed, _proxy_for
-from braze_currents.exporter.settings import HttpSettings
+from braze_currents.exporter.client import BrazeClient, TransportError, _peer_closed
+from braze_currents.exporter.settings import (
+    ConfigError,
+    HttpSettings,
+    check_ca_bundle,
+    check_proxy,
+    parse_settings,
+)
 
 KEY = "client-test-key-Qv7-secret"
 BODY = b'{"events":[{"external_id":"u1","name":"played","time":"2024-05-01T10:00:00Z"}]}'
 HTTP = HttpSettings(connect_timeout=2, read_timeout=2)
+
+
+def _client(url: str, **env: str) -> BrazeClient:
+    """A client for ``url`` configured from ``env`` as parse_settings does."""
+    http = HttpSettings(
+        connect_timeout=2,
+        read_timeout=2,
+        proxy=check_proxy(env, url),
+        ca_bundle=check_ca_bundle(env),
+    )
+    return BrazeClient(url, KEY, http)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -97,13 +114,6 @@ def _tls(ca: trustme.CA, *hosts: str) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_or_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
-    names = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
-    for name in (*names, *(n.lower() for n in names), "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def test_posts_over_one_keep_alive_connection_per_thread():
     with _Server() as server, _serving(server) as port:
         client = BrazeClient(f"http://127.0.0.1:{port}/base/", KEY, HTTP)
@@ -143,26 +153,24 @@ def test_peer_closed_sees_an_idle_connection_closed_by_the_other_end():
         assert _peer_closed(a)
 
 
-def test_tls_is_verified_against_the_bundle(ca, bundle, monkeypatch):
+def test_tls_is_verified_against_the_bundle(ca, bundle):
     with _Server(tls=_tls(ca, "127.0.0.1")) as server, _serving(server) as port:
         url = f"https://127.0.0.1:{port}"
         # not trusted: certifi's bundle does not hold this CA
-        client = BrazeClient(url, KEY, HTTP)
+        client = _client(url)
         with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
             client.post("/users/track", BODY)
         client.close()
         assert server.seen == []
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        client = BrazeClient(url, KEY, HTTP)
+        client = _client(url, REQUESTS_CA_BUNDLE=str(bundle))
         assert client.post("/users/track", BODY).status == 201
         client.close()
     assert server.seen[0][2] == BODY
 
 
-def test_a_certificate_for_another_host_is_refused(ca, bundle, monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+def test_a_certificate_for_another_host_is_refused(ca, bundle):
     with _Server(tls=_tls(ca, "rest.example.com")) as server, _serving(server) as port:
-        client = BrazeClient(f"https://127.0.0.1:{port}", KEY, HTTP)
+        client = _client(f"https://127.0.0.1:{port}", CURL_CA_BUNDLE=str(bundle))
         with pytest.raises(TransportError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
             client.post("/users/track", BODY)
         client.close()
@@ -212,14 +220,16 @@ class _ConnectProxy(threading.Thread):
         self.listener.close()
 
 
-def test_https_goes_through_the_proxy_the_environment_names(ca, bundle, monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+def test_https_goes_through_the_proxy_the_environment_names(ca, bundle):
     with _Server(tls=_tls(ca, "rest.braze.test")) as server, _serving(server) as port:
         proxy = _ConnectProxy(port)
         proxy.start()
         try:
-            monkeypatch.setenv("HTTPS_PROXY", f"http://ops:p%40ss@127.0.0.1:{proxy.port}")
-            client = BrazeClient(f"https://rest.braze.test:{port}", KEY, HTTP)
+            client = _client(
+                f"https://rest.braze.test:{port}",
+                REQUESTS_CA_BUNDLE=str(bundle),
+                HTTPS_PROXY=f"http://ops:p%40ss@127.0.0.1:{proxy.port}",
+            )
             assert client.post("/users/track", BODY).status == 201
             assert client.post("/users/track", BODY).status == 201
             client.close()
@@ -234,22 +244,65 @@ def test_https_goes_through_the_proxy_the_environment_names(ca, bundle, monkeypa
     assert [seen[2] for seen in server.seen] == [BODY, BODY]
 
 
-def test_which_proxy_the_environment_names(monkeypatch):
-    assert _proxy_for("https", "rest.iad-01.braze.com") is None
-    monkeypatch.setenv("HTTPS_PROXY", "proxy.corp:3128")
-    proxy = _proxy_for("https", "rest.iad-01.braze.com")
-    assert (proxy.scheme, proxy.hostname, proxy.port) == ("http", "proxy.corp", 3128)
-    assert _proxy_for("https", "127.0.0.1") is None  # a proxy cannot reach this machine
-    assert _proxy_for("https", "localhost") is None
-    monkeypatch.setenv("NO_PROXY", ".braze.com")
-    assert _proxy_for("https", "rest.iad-01.braze.com") is None
-    assert _proxy_for("https", "rest.example.com") is not None
+BRAZE = "https://rest.iad-01.braze.com"
+
+
+def test_which_proxy_the_environment_names():
+    assert check_proxy({}, BRAZE) is None
+    assert check_proxy({"HTTPS_PROXY": "proxy.corp:3128"}, BRAZE) == "http://proxy.corp:3128"
+    assert check_proxy({"ALL_PROXY": "http://p:8080"}, BRAZE) == "http://p:8080"
+    # lower case first, as curl and Python read them
+    both = {"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2"}
+    assert check_proxy(both, BRAZE) == "http://low:1"
+    # a proxy cannot reach this machine's addresses
+    assert check_proxy({"HTTPS_PROXY": "http://p:1"}, "http://127.0.0.1:9") is None
+    assert check_proxy({"HTTPS_PROXY": "http://p:1"}, "http://localhost:9") is None
+    exempt = {"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".braze.com"}
+    assert check_proxy(exempt, BRAZE) is None
+    assert check_proxy(exempt, "https://rest.example.com") == "http://p:1"
+    assert check_proxy({"HTTPS_PROXY": "http://p:1"}, None) is None  # a dry run
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("http://proxy:abc", "port that is not a number"),
+        ("http://:3128", "without a host"),
+        ("socks5://proxy:1080", "socks5 URL"),
+        ("https://proxy:443", "https URL"),
+    ],
+)
+def test_a_proxy_the_exporter_cannot_use_is_a_clear_error(value, says):
+    with pytest.raises(ConfigError, match=says) as caught:
+        check_proxy({"https_proxy": value}, BRAZE)
+    assert "https_proxy must be an http:// proxy" in str(caught.value)
+
+
+def test_a_ca_bundle_that_is_not_a_file_is_a_clear_error(tmp_path, bundle):
+    assert check_ca_bundle({"CURL_CA_BUNDLE": str(bundle)}) == str(bundle)
+    assert check_ca_bundle({}) is None
+    with pytest.raises(ConfigError, match="REQUESTS_CA_BUNDLE names no readable file"):
+        check_ca_bundle({"REQUESTS_CA_BUNDLE": str(tmp_path / "missing.pem")})
+
+
+def test_settings_carry_the_proxy_and_bundle_from_the_environment(bundle):
+    env = {
+        "BRAZE_REST_ENDPOINT": BRAZE,
+        "BRAZE_API_KEY": KEY,
+        "HTTPS_PROXY": "http://proxy.corp:3128",
+        "REQUESTS_CA_BUNDLE": str(bundle),
+    }
+    args = ["--model", "m", "--mode", "user_delete"]
+    http = parse_settings(args, env).http
+    assert (http.proxy, http.ca_bundle) == ("http://proxy.corp:3128", str(bundle))
+    with pytest.raises(ConfigError, match="HTTPS_PROXY must be an http:// proxy"):
+        parse_settings(args, {**env, "HTTPS_PROXY": "http://proxy.corp:port"})
 
 
 def test_nothing_listening_is_a_transport_error_without_the_key():
     with socket.create_server(("127.0.0.1", 0)) as placeholder:
         port = placeholder.getsockname()[1]
-    client = BrazeClient(f"http://127.0.0.1:{port}", KEY, HTTP)
+    client = _client(f"http://127.0.0.1:{port}")
     with pytest.raises(TransportError) as caught:
         client.post("/users/track", BODY)
     assert "ConnectionRefusedError" in str(caught.value) and KEY not in str(caught.value)
