@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -16,12 +17,15 @@ class Redactor:
         self._lock = threading.Lock()
 
     def add(self, secret: str | None) -> None:
+        """Registers ``secret`` as given, without surrounding whitespace, and escaped as
+        ``repr`` and JSON write it (an exception or a report may hold any of these forms)."""
         if not secret:
             return
+        forms = {secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1]}
         with self._lock:
-            if secret not in self._secrets:
-                # Longest first, so a secret that contains another is masked whole.
-                self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
+            known = set(self._secrets) | {form for form in forms if form}
+            # Longest first, so a secret that contains another is masked whole.
+            self._secrets = tuple(sorted(known, key=len, reverse=True))
 
     def clear(self) -> None:
         with self._lock:

@@ -29,6 +29,7 @@ from braze_currents.exporter.client import (
     rate_limit_wait,
 )
 from braze_currents.exporter.ratelimit import RateLimiter
+from braze_currents.exporter.redact import scrub
 from braze_currents.exporter.report import Tally
 from braze_currents.exporter.settings import HttpSettings
 
@@ -104,7 +105,9 @@ class Sender:
                     self.deliver(batch)
                 except Exception as exc:  # never lose a batch to a bug: count it failed, go on
                     log.exception("unexpected error while sending a batch")
-                    self._settle_failed(batch, f"unexpected error: {type(exc).__name__}: {exc}")
+                    self._settle_failed(
+                        batch, scrub(f"unexpected error: {type(exc).__name__}: {exc}")
+                    )
         finally:
             self._durable()
 

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import os
 import sys
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,21 @@ def check_ca_bundle(env: Mapping[str, str]) -> str | None:
                 raise ConfigError(f"{name} names no readable file: {value}")
             return str(Path(value).expanduser())
     return None
+
+
+def check_api_key(raw: str | None) -> str | None:
+    """The key without surrounding whitespace (file-backed secrets often end in a newline);
+    ConfigError, never showing the key, when whitespace or a control character is left inside
+    it: no HTTP header can carry it."""
+    key = (raw or "").strip()
+    if not key:
+        return None
+    if any(c.isspace() or unicodedata.category(c).startswith("C") for c in key):
+        raise ConfigError(
+            f"{API_KEY_ENV} holds whitespace or a control character inside it (not shown); "
+            "a Braze REST API key has none: check how the secret is stored"
+        )
+    return key
 
 
 def check_endpoint(url: str) -> str:
@@ -444,7 +460,7 @@ def parse_settings(
     if bad:
         raise ConfigError(f"--delete-prioritization: unknown value(s) {bad}; use {PRIORITIZATIONS}")
 
-    api_key = env.get(API_KEY_ENV) or None
+    api_key = check_api_key(env.get(API_KEY_ENV))
     endpoint_raw = env.get(ENDPOINT_ENV) or None
     endpoint = check_endpoint(endpoint_raw) if endpoint_raw else None
     if not a.dry_run:

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from braze_currents.exporter.sandbox import events_sql
-from braze_currents.exporter.settings import parse_settings
+from braze_currents.exporter.settings import ConfigError, parse_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
@@ -128,3 +130,47 @@ def test_missing_key_is_a_clear_error(box, emu, run):
     box.add_model("events", events_sql(5))
     result = run(*ARGS, env={"BRAZE_API_KEY": ""})
     assert result.code == 1 and "BRAZE_API_KEY is not set" in result.err
+
+
+def test_key_with_a_trailing_newline_is_stripped_and_never_shown(box, emu, run):
+    # file-backed secrets often end in a newline; http.client used to raise a ValueError
+    # holding the key, printed on stderr and written in the report for every batch
+    box.add_model("events", events_sql(20))
+    result = run(*ARGS, env={"BRAZE_API_KEY": KEY + "\n"})
+    assert result.code == 0, result.err
+    assert result.report["sent"] == 20
+    assert KEY not in _everything(result)
+
+
+def test_settings_strip_surrounding_whitespace_of_the_key():
+    env = {"BRAZE_API_KEY": f" \t{KEY}\r\n", "BRAZE_REST_ENDPOINT": "https://rest.iad-01.braze.com"}
+    assert parse_settings(ARGS, env).api_key == KEY
+
+
+def test_key_with_inner_whitespace_or_control_characters_is_refused_unshown(box, emu, run):
+    box.add_model("events", events_sql(5))
+    for bad in ("test-key Zx81-secret", "test-key\nZx81-secret", "test-key\x7fZx81-secret"):
+        result = run(*ARGS, env={"BRAZE_API_KEY": bad})
+        assert result.code == 1, bad
+        assert "BRAZE_API_KEY" in result.err
+        assert "Zx81" not in _everything(result)
+        assert emu.store.requests == 0
+    env = {"BRAZE_API_KEY": "a\x00b-Zx81", "BRAZE_REST_ENDPOINT": "https://rest.iad-01.braze.com"}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(ARGS, env)
+    assert "Zx81" not in str(caught.value)
+
+
+def test_unexpected_error_text_is_redacted_in_the_report(box, emu, run, monkeypatch):
+    # an exception raised while sending a batch lands in the report's rejects: scrubbed
+    box.add_model("events", events_sql(10))
+
+    def boom(self, path, body):
+        raise ValueError(f"Invalid header value b'Bearer {KEY}\\n'")
+
+    monkeypatch.setattr("braze_currents.exporter.client.BrazeClient.post", boom)
+    result = run(*ARGS)
+    assert result.code == 3
+    assert result.report["failed"] == 10
+    assert KEY not in _everything(result)
+    assert "[REDACTED]" in json.dumps(result.report["rejects"])
