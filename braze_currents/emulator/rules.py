@@ -155,3 +155,37 @@ def delete_error(array: str, value: object) -> str | None:
     if not isinstance(priority, list) or not priority or not set(priority) <= _PRIORITIES:
         return "invalid_prioritization"
     return None
+
+
+OPERATOR_KEYS = frozenset({"inc", "add", "remove"})
+_BAD_NESTED_KEY = re.compile(r"[\s.$]")
+
+
+def is_nested_attribute(value: object) -> bool:
+    """A nested custom attribute: an object (not an ``inc``/``add``/``remove`` operator) or an
+    array of objects."""
+    if isinstance(value, dict):
+        return not (value and set(value) <= OPERATOR_KEYS)
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
+
+
+def nested_value_error(value: object) -> str | None:
+    """Why Braze would drop a nested attribute value: a null anywhere inside it, or a key name
+    that is empty or holds a space, ``.`` or ``$`` (``{"$time": ...}`` is the date wrapper)."""
+    if value is None:
+        return "null_in_nested_attribute"
+    if isinstance(value, dict):
+        if set(value) == {"$time"}:
+            return None if _time(value["$time"]) else "invalid_nested_time"
+        for key, inner in value.items():
+            if not isinstance(key, str) or not key or _BAD_NESTED_KEY.search(key):
+                return "invalid_nested_key"
+            error = nested_value_error(inner)
+            if error:
+                return error
+    elif isinstance(value, list):
+        for inner in value:
+            error = nested_value_error(inner)
+            if error:
+                return error
+    return None

@@ -78,6 +78,7 @@ class Store:
         self.requests = 0  # POSTs to Braze endpoints, whatever their fate
         self.dropped = 0
         self.objects_received = 0
+        self.nested_voided = 0  # nested attribute updates dropped with a request's bad one
 
     def reset(self) -> None:
         with self.lock:
@@ -207,6 +208,7 @@ def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
                 errors.append({"type": error, "input_array": array, "index": index})
             else:
                 accepted[array].append(obj)
+    accepted["attributes"] = _void_nested(state, accepted["attributes"])
     total = sum(len(v) for v in accepted.values())
     if errors and c.strict_batches:
         raise _Reply(400, {"message": "Invalid object in request"})
@@ -223,6 +225,26 @@ def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
     if errors:
         reply["errors"] = errors
     return 201, reply
+
+
+def _void_nested(state: EmulatorState, attributes: list[dict]) -> list[dict]:
+    """Braze's documented behaviour: when any nested custom attribute of a request holds a null
+    or an invalid value, every nested attribute update of the request is dropped, silently
+    (the answer is still 201)."""
+    nested = [
+        (i, key)
+        for i, obj in enumerate(attributes)
+        for key, value in obj.items()
+        if rules.is_nested_attribute(value)
+    ]
+    if not any(rules.nested_value_error(attributes[i][key]) for i, key in nested):
+        return attributes
+    kept = [dict(obj) for obj in attributes]
+    for i, key in nested:
+        del kept[i][key]
+    with state.store.lock:
+        state.store.nested_voided += len(nested)
+    return kept
 
 
 def _users(

@@ -39,6 +39,51 @@ class InvalidRow(Exception):
     """The row cannot become a valid Braze object; the message is the reason."""
 
 
+OPERATOR_KEYS = frozenset({"inc", "add", "remove"})  # {"inc": n}, {"add": [...]}...
+TIME_WRAPPER = "$time"  # a date inside a nested object: {"$time": "..."}
+_BAD_NESTED_KEY = re.compile(r"[\s.$]")
+
+
+def nested_attribute(column: str, value: object) -> object:
+    """An attribute value as Braze takes it inside a nested attribute. Braze drops *every*
+    nested attribute update of a request when one holds a null or an invalid value, and still
+    answers 201, so: a null object key is left out (a NULL STRUCT field, a ``null`` in
+    pre-formatted JSON: "not set", the same as the struct-with-dates path always did); a null
+    array element, or a key name that is empty or holds a space, ``.`` or ``$``, makes the
+    row invalid. Plain values and operators (``{"inc": 1}``) pass unchanged."""
+    if isinstance(value, dict):
+        if value and set(value) <= OPERATOR_KEYS:
+            return value
+        return _clean_nested(column, value)
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return _clean_nested(column, value)
+    return value
+
+
+def _clean_nested(column: str, value: object) -> object:
+    if isinstance(value, dict):
+        if len(value) == 1 and TIME_WRAPPER in value:
+            return value
+        out = {}
+        for key, inner in value.items():
+            if not key or _BAD_NESTED_KEY.search(key):
+                raise InvalidRow(
+                    f"attribute {column!r}: nested key {key!r} is empty or holds a space, "
+                    "'.' or '$' (Braze would drop every nested update of the request)"
+                )
+            if inner is not None:
+                out[key] = _clean_nested(column, inner)
+        return out
+    if isinstance(value, list):
+        if any(inner is None for inner in value):
+            raise InvalidRow(
+                f"attribute {column!r}: a null inside a nested array (Braze would drop every "
+                "nested update of the request)"
+            )
+        return [_clean_nested(column, inner) for inner in value]
+    return value
+
+
 def quote_ident(name: str) -> str:
     """A DuckDB identifier, quoted: never paste a name into SQL any other way."""
     return '"' + name.replace('"', '""') + '"'
@@ -330,7 +375,7 @@ class ObjectShaper:
         attributes = []
         for column in self.extra_columns:
             if column in row:
-                obj[column] = row[column]
+                obj[column] = nested_attribute(column, row[column])
                 attributes.append(column)
         if has_primary:  # email and phone are then attributes, not lookup keys
             attributes.extend(c for c in ("email", "phone") if c in obj)

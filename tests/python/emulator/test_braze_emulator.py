@@ -235,3 +235,39 @@ def test_emulator_in_a_child_process():
         )
         assert r.status_code == 201
         assert remote.stats()["events"] == 1
+
+
+def test_a_null_in_one_nested_attribute_voids_every_nested_update_of_the_request(emu):
+    attributes = [
+        {"external_id": "u1", "plain": 1, "book": {"title": "T", "year": None}},
+        {"external_id": "u2", "plain": 2, "book": {"title": "U", "year": 2001}},
+        {"external_id": "u3", "tags": [{"k": "v"}]},
+    ]
+    r = post(emu, "/users/track", {"attributes": attributes})
+    assert r.status_code == 201  # Braze still answers success
+    assert emu.store.attributes == [
+        {"external_id": "u1", "plain": 1},
+        {"external_id": "u2", "plain": 2},
+        {"external_id": "u3"},
+    ]
+    assert emu.store.nested_voided == 3
+
+
+@pytest.mark.parametrize("key", ["first name", "a.b", "pri$ce"])
+def test_a_bad_nested_key_name_voids_the_nested_updates_of_the_request(emu, key):
+    attributes = [
+        {"external_id": "u1", "obj": {key: 1}},
+        {"external_id": "u2", "obj": {"fine": 1}},
+    ]
+    assert post(emu, "/users/track", {"attributes": attributes}).status_code == 201
+    assert emu.store.attributes == [{"external_id": "u1"}, {"external_id": "u2"}]
+
+
+def test_valid_nested_attributes_and_time_wrappers_are_kept(emu):
+    attributes = [
+        {"external_id": "u1", "obj": {"born": {"$time": "2020-01-01"}, "list": [1, 2]}},
+        {"external_id": "u2", "n": {"inc": 1}},
+    ]
+    assert post(emu, "/users/track", {"attributes": attributes}).status_code == 201
+    assert emu.store.attributes == attributes
+    assert emu.store.nested_voided == 0

@@ -269,3 +269,53 @@ def test_the_report_says_when_the_first_request_left_and_the_last_answer_came(bo
     again = run(*args)
     assert again.report["requests"] == 0
     assert "seconds_before_first_request" not in again.report
+
+
+ATTRS = ["--mode", "user_track", "--track-record-type", "user_attributes"]
+
+
+def test_a_null_struct_field_is_omitted_so_no_nested_update_is_voided(box, emu, run):
+    # Braze drops every nested update of a request holding one null and answers 201
+    box.add_model(
+        "books",
+        "SELECT 'u' || i AS external_id, "
+        "{'title': 'T' || i, 'year': CASE WHEN i = 2 THEN NULL ELSE 2000 + i END} AS book, "
+        "{'title': 'T', 'seen': CASE WHEN i = 3 THEN NULL ELSE DATE '2024-01-01' END} AS dated "
+        "FROM range(1, 6) t(i)",
+    )
+    result = run("--model", "books", *ATTRS)
+    assert result.code == 0, result.err
+    assert emu.store.nested_voided == 0
+    books = {a["external_id"]: a for a in emu.store.attributes}
+    assert len(books) == 5 and all("book" in a and "dated" in a for a in books.values())
+    assert books["u2"]["book"] == {"title": "T2"}
+    assert books["u1"]["book"] == {"title": "T1", "year": 2001}
+    assert books["u3"]["dated"] == {"title": "T"}
+    assert "null" not in json.dumps(emu.store.attributes)
+
+
+def test_a_null_in_pre_formatted_nested_json_is_omitted(box, emu, run):
+    box.add_model(
+        "pre_books",
+        'SELECT * FROM (VALUES (\'u1\', \'{"title": "T", "year": null, "d": {"x": null}}\'),'
+        ' (\'u2\', \'{"title": "U", "year": 1999}\')) t(external_id, book)',
+    )
+    result = run("--model", "pre_books", *ATTRS, "--pre-formatted-fields", "book")
+    assert result.code == 0, result.err
+    assert emu.store.nested_voided == 0
+    assert sorted(emu.store.attributes, key=lambda a: a["external_id"]) == [
+        {"external_id": "u1", "book": {"title": "T", "d": {}}},
+        {"external_id": "u2", "book": {"title": "U", "year": 1999}},
+    ]
+
+
+def test_a_null_inside_a_nested_array_makes_the_row_invalid(box, emu, run):
+    box.add_model(
+        "pre_lists",
+        "SELECT * FROM (VALUES ('u1', '{\"list\": [1, null]}'), ('u2', '{\"list\": [1]}'))"
+        " t(external_id, obj)",
+    )
+    result = run("--model", "pre_lists", *ATTRS, "--pre-formatted-fields", "obj")
+    assert result.code == 2 and emu.store.requests == 0
+    (reject,) = result.report["rejects"]
+    assert reject["row_key"] == "external_id=u1" and "null" in reject["reason"]
