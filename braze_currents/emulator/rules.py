@@ -154,6 +154,8 @@ def delete_error(array: str, value: object) -> str | None:
     priority = value.get("prioritization")
     if not isinstance(priority, list) or not priority or not set(priority) <= _PRIORITIES:
         return "invalid_prioritization"
+    if len(set(priority)) != len(priority) or {"identified", "unidentified"} <= set(priority):
+        return "invalid_prioritization"
     return None
 
 

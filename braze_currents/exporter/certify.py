@@ -150,7 +150,12 @@ class Certifier:
         lookups = f"({self._present('email')} + {self._present('phone')})"
         if lookups_count:
             parts += [self._id_fine("email"), self._id_fine("phone")]
-            parts.append(f"({primaries} + {lookups}) = 1")
+            both = (
+                ""
+                if self.shaper.mode is Mode.DELETE
+                else f" OR ({primaries} = 0 AND {lookups} = 2)"
+            )
+            parts.append(f"(({primaries} + {lookups}) = 1{both})")
         else:
             # email/phone: an attribute next to a primary identifier, else the lookup key
             for c in ("email", "phone"):

@@ -177,6 +177,16 @@ def check_ca_bundle(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def check_prioritization(values: Sequence[str]) -> str | None:
+    """Braze's ``prioritization`` list: each value once, and only one of ``identified`` and
+    ``unidentified`` (Braze refuses the list otherwise)."""
+    if len(set(values)) != len(values):
+        return "a value is given more than once"
+    if {"identified", "unidentified"} <= set(values):
+        return "only one of identified and unidentified may be given"
+    return None
+
+
 def check_api_key(raw: str | None) -> str | None:
     """The key without surrounding whitespace (file-backed secrets often end in a newline);
     ConfigError, never showing the key, when whitespace or a control character is left inside
@@ -459,6 +469,9 @@ def parse_settings(
     bad = [p for p in prioritization if p not in PRIORITIZATIONS]
     if bad:
         raise ConfigError(f"--delete-prioritization: unknown value(s) {bad}; use {PRIORITIZATIONS}")
+    prioritization_error = check_prioritization(prioritization)
+    if prioritization_error:
+        raise ConfigError(f"--delete-prioritization: {prioritization_error}")
 
     api_key = check_api_key(env.get(API_KEY_ENV))
     endpoint_raw = env.get(ENDPOINT_ENV) or None

@@ -93,10 +93,15 @@ def _check_alias(value: object, limits: Limits) -> str | None:
 
 def check_identifier(obj: dict, lookup_keys_count: bool, limits: Limits = Limits()) -> str | None:
     """Exactly one primary identifier (external_id, user_alias, braze_id); with none, email or
-    phone as the lookup key. ``lookup_keys_count``: email/phone are identifiers even next to a
-    primary one (events, purchases), instead of attributes (user attributes)."""
+    phone as the lookup key (both: Braze uses the email). ``lookup_keys_count``: email/phone
+    are identifiers even next to a primary one (events, purchases), instead of attributes
+    (user attributes)."""
     primaries = [k for k in PRIMARY_IDENTIFIERS if k in obj]
     lookups = [k for k in ("email", "phone") if k in obj]
+    if not primaries and len(lookups) == 2:  # Braze uses the email; the phone must be sound
+        return _check_id_text(obj["email"], "email", limits) or _check_id_text(
+            obj["phone"], "phone", limits
+        )
     found = primaries + lookups if (lookup_keys_count or not primaries) else primaries
     if not found:
         return "no identifier (external_id, braze_id, alias_name + alias_label, email or phone)"

@@ -271,3 +271,14 @@ def test_valid_nested_attributes_and_time_wrappers_are_kept(emu):
     assert post(emu, "/users/track", {"attributes": attributes}).status_code == 201
     assert emu.store.attributes == attributes
     assert emu.store.nested_voided == 0
+
+
+def test_delete_refuses_identified_with_unidentified(emu):
+    good = {"email": "a@example.com", "prioritization": ["unidentified", "most_recently_updated"]}
+    bad = {"email": "b@example.com", "prioritization": ["identified", "unidentified"]}
+    r = post(emu, "/users/delete", {"email_addresses": [good, bad]})
+    assert r.status_code == 201
+    assert r.json()["errors"] == [
+        {"type": "invalid_prioritization", "input_array": "email_addresses", "index": 1}
+    ]
+    assert emu.store.deleted == [("email_addresses", good)]

@@ -319,3 +319,43 @@ def test_a_null_inside_a_nested_array_makes_the_row_invalid(box, emu, run):
     assert result.code == 2 and emu.store.requests == 0
     (reject,) = result.report["rejects"]
     assert reject["row_key"] == "external_id=u1" and "null" in reject["reason"]
+
+
+def test_email_and_phone_without_another_identifier_are_valid(box, emu, run):
+    # Braze uses the email then: such rows used to be refused as "more than one identifier"
+    box.add_model(
+        "email_phone",
+        "SELECT 'b@example.com' AS email, '+15551234567' AS phone, 'Bo' AS first_name",
+    )
+    result = run("--model", "email_phone", *ATTRS)
+    assert result.code == 0, result.err
+    assert emu.store.attributes == [
+        {"email": "b@example.com", "phone": "+15551234567", "first_name": "Bo"}
+    ]
+    box.add_model(
+        "email_phone_events",
+        "SELECT 'b@example.com' AS email, '+15551234567' AS phone, 'e' AS name, "
+        "TIMESTAMP '2024-05-01 10:00:00' AS time",
+    )
+    result = run("--model", "email_phone_events", "--mode", "user_track",
+                 "--track-record-type", "custom_events")  # fmt: skip
+    assert result.code == 0, result.err
+    assert [(e["email"], e["phone"]) for e in emu.store.events] == [
+        ("b@example.com", "+15551234567")
+    ]
+
+
+@pytest.mark.parametrize("key", ["first name", "a.b", "pri$ce", ""])
+def test_nested_key_names_braze_refuses_make_the_row_invalid(box, emu, run, key):
+    obj = json.dumps({key: 1}).replace("'", "''")
+    box.add_model(
+        "bad_keys",
+        f"SELECT * FROM (VALUES ('u1', '{obj}'), ('u2', '{{\"ok\": 1}}')) t(external_id, obj)",
+    )
+    result = run("--model", "bad_keys", *ATTRS, "--pre-formatted-fields", "obj",
+                 "--skip-on-invalid-records")  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.report["skipped_invalid"] == 1 and result.report["sent"] == 1
+    assert repr(key) in result.report["rejects"][0]["reason"]
+    assert emu.store.attributes == [{"external_id": "u2", "obj": {"ok": 1}}]
+    assert emu.store.nested_voided == 0

@@ -302,7 +302,10 @@ def test_check_purchase(change, reason):
 def test_check_attributes_and_users_endpoints():
     assert v.check_attributes({"external_id": "u", "email": "e", "a": 1}) is None
     assert "more than one" in v.check_attributes({"external_id": "u", "braze_id": "b"})
-    assert "more than one" in v.check_attributes({"email": "e", "phone": "p"})
+    # with email and phone and no other identifier, Braze uses the email
+    assert v.check_attributes({"email": "e", "phone": "p"}) is None
+    assert "phone" in v.check_attributes({"email": "e", "phone": ""})
+    assert "more than one" in v.check_identifier({"email": "e", "braze_id": "b"}, True)
     assert "longer than 255" in v.check_attributes({"external_id": "u", "a": ["x" * 300]})
     assert v.check_new_alias({"alias_name": "n", "alias_label": "l"}) is None
     assert "alias_label" in v.check_new_alias({"alias_name": "n", "alias_label": ""})
@@ -616,3 +619,14 @@ def test_the_exporter_opens_the_warehouse_without_row_group_merges(tmp_path):
             )
         finally:
             con.close()
+
+
+@pytest.mark.parametrize(
+    "value", ["identified,unidentified", "unidentified,most_recently_updated,identified"]
+)
+def test_delete_prioritization_takes_one_of_identified_and_unidentified(value):
+    env = {"BRAZE_API_KEY": "k", "BRAZE_REST_ENDPOINT": "https://rest.iad-01.braze.com"}
+    argv = ["--model", "m", "--mode", "user_delete", "--delete-prioritization", value]
+    with pytest.raises(ConfigError, match="only one of identified and unidentified"):
+        parse_settings(argv, env)
+
