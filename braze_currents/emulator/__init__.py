@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -43,14 +44,16 @@ __all__ = [
 class Emulator:
     """A running in-process emulator. ``config`` and ``config.faults`` may be changed live."""
 
-    def __init__(self, server: EmulatorServer) -> None:
+    def __init__(self, server: EmulatorServer, tls: ssl.SSLContext | None = None) -> None:
         self._server = server
+        if tls is not None:  # handshakes on accept (the serving thread): tests only
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
         host, port = server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
 
     @property
     def config(self) -> EmulatorConfig:
@@ -95,10 +98,13 @@ def _config(kwargs: dict[str, Any]) -> EmulatorConfig:
     return EmulatorConfig(**kwargs, faults=faults or Faults())
 
 
-def start_emulator(host: str = "127.0.0.1", port: int = 0, **settings: Any) -> Emulator:
+def start_emulator(
+    host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None, **settings: Any
+) -> Emulator:
     """Starts an emulator on a background thread; ``settings`` are ``EmulatorConfig`` fields
-    (``faults`` may be a ``Faults`` or a dict of its fields)."""
-    return Emulator(make_server(_config(settings), host, port))
+    (``faults`` may be a ``Faults`` or a dict of its fields). ``tls``: serve https with this
+    server context."""
+    return Emulator(make_server(_config(settings), host, port), tls)
 
 
 class RemoteEmulator:

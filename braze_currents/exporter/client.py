@@ -43,6 +43,30 @@ class TransportError(Exception):
     """No answer: connection refused or dropped, timeout. Retriable."""
 
 
+class CertificateError(Exception):
+    """Braze's TLS certificate could not be verified: a configuration error (a CA bundle that
+    lacks the issuer, a TLS-intercepting proxy, a wrong host), never retried."""
+
+
+CERTIFICATE_HINT = (
+    "check REQUESTS_CA_BUNDLE / SSL_CERT_FILE (a proxy that intercepts TLS needs its CA there) "
+    "and BRAZE_REST_ENDPOINT's host"
+)
+
+
+def is_certificate_failure(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an exception it was raised from is a failed certificate check."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
+            return True
+        if any(isinstance(arg, BaseException) and is_certificate_failure(arg) for arg in exc.args):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 class Verdict(enum.Enum):
     OK = "ok"
     RATE_LIMITED = "rate_limited"
@@ -250,6 +274,8 @@ class BrazeClient:
         except (OSError, http.client.HTTPException) as exc:
             if conn is not None:
                 self._discard(conn)
+            if is_certificate_failure(exc):
+                raise CertificateError(scrub(f"{exc}; {CERTIFICATE_HINT}")) from None
             raise TransportError(scrub(f"{type(exc).__name__}: {exc}")) from None
         # JSON is UTF-8.
         text = raw.decode("utf-8", errors="replace")

@@ -540,6 +540,8 @@ class Export:
         if writer.error:
             sender.stop(writer.error)
         self.stop_reason = sender.stop_reason
+        if sender.config_error:
+            return EXIT_ERROR
         counts = self.tally.counts
         undelivered = counts["rejected_by_braze"] + counts["failed"]
         return EXIT_UNDELIVERED if undelivered or sender.stopped.is_set() else EXIT_OK

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from braze_currents.exporter.batching import Batch, item_key
 from braze_currents.exporter.client import (
     BrazeClient,
+    CertificateError,
     Response,
     TransportError,
     Verdict,
@@ -55,6 +56,7 @@ class Sender:
         self.concurrency = max(1, concurrency)
         self.stopped = threading.Event()
         self.stop_reason = ""
+        self.config_error = False  # stopped by a configuration error: the job exits 1
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2 * self.concurrency)
         self._local = threading.local()  # per thread: the durability of its last recorded batch
         # time.monotonic() when the first request went out and the last answer came in
@@ -143,6 +145,12 @@ class Sender:
                 self.first_request_at = time.monotonic()
             try:
                 response = ctx.client.post(ctx.path, body)
+            except CertificateError as exc:
+                self.last_answer_at = time.monotonic()
+                self.config_error = True
+                self.stop(f"Braze's TLS certificate could not be verified: {exc}; stopping")
+                self._settle_failed(batch, "not sent: TLS certificate not verified")
+                return
             except TransportError as exc:
                 self.last_answer_at = time.monotonic()
                 if errors >= http.max_retries:

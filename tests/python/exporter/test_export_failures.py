@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import collections
+import ssl
 import time
 
 import pytest
+import trustme
 
+from braze_currents.emulator import start_emulator
 from braze_currents.exporter.sandbox import events_sql
 
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
@@ -226,3 +229,35 @@ def test_unknown_endpoint_path_stops_the_job(box, emu, run):
     assert result.code == 3
     assert "404" in result.report["stopped_reason"]
     assert result.report["requests"] <= 4
+
+
+@pytest.fixture
+def tls_emu(box, monkeypatch):
+    """An emulator serving https with a certificate from a CA of its own."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with start_emulator(api_key="tls-test-key", tls=context) as emulator:
+        emulator.ca = ca
+        yield emulator
+
+
+def test_a_certificate_failure_stops_at_once_with_exit_1(box, tls_emu, run):
+    # not a transient fault: a wrong CA bundle, a TLS-intercepting proxy... retrying cannot help
+    box.add_model("events", events_sql(300))
+    result = run(*ARGS, env=tls_emu.env())
+    assert result.code == 1, result.err
+    assert result.report["retries"] == 0
+    assert result.report["requests"] <= 4  # the requests already in flight, none again
+    assert "certificate" in result.err.lower() and "REQUESTS_CA_BUNDLE" in result.err
+    assert "certificate" in result.report["stopped_reason"].lower()
+    assert result.report["sent"] == 0 and tls_emu.store.requests == 0
+
+
+def test_https_with_the_right_ca_bundle_delivers(box, tls_emu, run, tmp_path):
+    box.add_model("events", events_sql(100))
+    bundle = tmp_path / "ca.pem"
+    tls_emu.ca.cert_pem.write_to_path(str(bundle))
+    result = run(*ARGS, env={**tls_emu.env(), "REQUESTS_CA_BUNDLE": str(bundle)})
+    assert result.code == 0, result.err
+    assert result.report["sent"] == 100 and len(tls_emu.store.events) == 100

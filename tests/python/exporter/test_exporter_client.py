@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 import trustme
 
-from braze_currents.exporter.client import BrazeClient, TransportError, _peer_closed
+from braze_currents.exporter.client import (
+    BrazeClient,
+    CertificateError,
+    TransportError,
+    _peer_closed,
+)
 from braze_currents.exporter.settings import (
     ConfigError,
     HttpSettings,
@@ -158,7 +163,7 @@ def test_tls_is_verified_against_the_bundle(ca, bundle):
         url = f"https://127.0.0.1:{port}"
         # not trusted: certifi's bundle does not hold this CA
         client = _client(url)
-        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(CertificateError, match="CERTIFICATE_VERIFY_FAILED"):
             client.post("/users/track", BODY)
         client.close()
         assert server.seen == []
@@ -171,7 +176,7 @@ def test_tls_is_verified_against_the_bundle(ca, bundle):
 def test_a_certificate_for_another_host_is_refused(ca, bundle):
     with _Server(tls=_tls(ca, "rest.example.com")) as server, _serving(server) as port:
         client = _client(f"https://127.0.0.1:{port}", CURL_CA_BUNDLE=str(bundle))
-        with pytest.raises(TransportError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
+        with pytest.raises(CertificateError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
             client.post("/users/track", BODY)
         client.close()
     assert server.seen == []

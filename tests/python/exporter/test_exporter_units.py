@@ -629,4 +629,3 @@ def test_delete_prioritization_takes_one_of_identified_and_unidentified(value):
     argv = ["--model", "m", "--mode", "user_delete", "--delete-prioritization", value]
     with pytest.raises(ConfigError, match="only one of identified and unidentified"):
         parse_settings(argv, env)
-
