@@ -171,9 +171,12 @@ class Sender:
                 if limited >= http.max_rate_limited_retries:
                     self._settle_failed(batch, f"still rate limited after {limited + 1} attempts")
                     return
-                wait = rate_limit_wait(response.headers, now_epoch(), http.max_wait)
-                if wait is None:
-                    wait = backoff_delay(limited, http.backoff_base, http.backoff_max)
+                # At least an exponential backoff: a reset in the past (a local clock ahead of
+                # Braze's) or of zero must not turn into immediate retries.
+                told = rate_limit_wait(response.headers, now_epoch(), http.max_wait)
+                wait = backoff_delay(limited, http.backoff_base, http.backoff_max)
+                if told is not None:
+                    wait = max(wait, told)
                 ctx.limiter.pause_until(time.monotonic() + wait)  # every thread holds back
                 limited += 1
                 ctx.tally.add("retries")

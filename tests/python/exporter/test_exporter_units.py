@@ -629,3 +629,33 @@ def test_delete_prioritization_takes_one_of_identified_and_unidentified(value):
     argv = ["--model", "m", "--mode", "user_delete", "--delete-prioritization", value]
     with pytest.raises(ConfigError, match="only one of identified and unidentified"):
         parse_settings(argv, env)
+
+
+def test_a_429_whose_reset_is_in_the_past_waits_a_floor_and_backs_off():
+    """A local clock ahead of Braze's: the reset header names a past time. The sender used to
+    retry at once, up to 50 times; each retry now waits at least an exponential backoff."""
+    pauses: list[float] = []
+    answers = iter([429, 429, 429, 429, 201])
+    past = str(int(time.time()) - 30)
+
+    class Client:
+        def post(self, path, body):
+            status = next(answers)
+            data = {"message": "success" if status == 201 else "Rate limit exceeded"}
+            headers = {"x-ratelimit-reset": past, "x-ratelimit-remaining": "0"}
+            return Response(status, headers if status == 429 else {}, json.dumps(data), data)
+
+    class Limiter(RateLimiter):
+        def pause_until(self, when: float) -> None:
+            pauses.append(when - time.monotonic())
+
+    tally = Tally()
+    ctx = _send_context(Client(), tally, lambda batch: None)
+    ctx.limiter = Limiter(10**6, 1.0)
+    ctx.http = HttpSettings(backoff_base=0.01, backoff_max=10.0)
+    Sender(ctx, concurrency=1).run([Batch("events", [_item(0)])])
+    tally.close()
+    assert tally.counts["sent"] == 1 and tally.counts["rate_limited"] == 4
+    assert len(pauses) == 4
+    floors = [0.01 * 2**n / 2 for n in range(4)]  # half of base * 2**attempt at least
+    assert all(p >= f - 0.002 for p, f in zip(pauses, floors, strict=True)), pauses
