@@ -79,6 +79,9 @@ class Store:
         self.dropped = 0
         self.objects_received = 0
         self.nested_voided = 0  # nested attribute updates dropped with a request's bad one
+        self.in_flight = 0  # requests being handled now
+        self.max_in_flight = 0
+        self.in_flight_at_first: int | None = None  # requests in flight when the first came
 
     def reset(self) -> None:
         with self.lock:
@@ -375,6 +378,18 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             store.requests += 1
             number = store.requests
+            store.in_flight += 1
+            store.max_in_flight = max(store.max_in_flight, store.in_flight)
+            if store.in_flight_at_first is None:
+                store.in_flight_at_first = store.in_flight
+        try:
+            self._answer(number, group, handle, raw)
+        finally:
+            with store.lock:
+                store.in_flight -= 1
+
+    def _answer(self, number: int, group: str, handle: Callable, raw: bytes) -> None:
+        state, store = self.state, self.state.store
         fault = state.fault_for(number)
         state.pause()
         if fault == "drop":

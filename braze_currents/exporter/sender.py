@@ -50,10 +50,51 @@ class SendContext:
     on_progress: Callable[[int], None] = lambda n: None
 
 
+class InFlight:
+    """How many requests may be in flight: one until the first success, so that a refused key
+    or a payload Braze rejects wholesale costs one request instead of one per thread; then
+    the full concurrency. A 429 halves it (never below one) and each success widens it by one
+    again. Threads wait for a slot on a condition."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = 1
+        self._in_flight = 0
+        self._opened = False
+        self._cond = threading.Condition()
+
+    def acquire(self, stopped: threading.Event) -> bool:
+        """Waits for a slot; False once ``stopped`` is set (then no slot is taken)."""
+        with self._cond:
+            while self._in_flight >= self.limit:
+                if stopped.is_set():
+                    return False
+                self._cond.wait(0.05)
+            if stopped.is_set():
+                return False
+            self._in_flight += 1
+            return True
+
+    def release(self, succeeded: bool) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            if succeeded:
+                if not self._opened:
+                    self._opened, self.limit = True, self.maximum
+                elif self.limit < self.maximum:
+                    self.limit += 1
+            self._cond.notify_all()
+
+    def narrow(self) -> None:
+        with self._cond:
+            self.limit = max(1, self.limit // 2)
+
+
 class Sender:
     def __init__(self, ctx: SendContext, concurrency: int) -> None:
         self.ctx = ctx
         self.concurrency = max(1, concurrency)
+        self.window = InFlight(self.concurrency)
         self.stopped = threading.Event()
         self.stop_reason = ""
         self.config_error = False  # stopped by a configuration error: the job exits 1
@@ -139,19 +180,25 @@ class Sender:
             if self.stopped.is_set():
                 self._settle_failed(batch, f"not sent: {self.stop_reason}")
                 return
+            if not self.window.acquire(self.stopped):
+                continue  # stopped while waiting: settled at the top of the loop
             ctx.limiter.acquire()
             ctx.tally.add("requests")
             if self.first_request_at is None:
                 self.first_request_at = time.monotonic()
+            succeeded = False
             try:
                 response = ctx.client.post(ctx.path, body)
+                succeeded = 200 <= response.status < 300
             except CertificateError as exc:
+                self.window.release(succeeded=False)
                 self.last_answer_at = time.monotonic()
                 self.config_error = True
                 self.stop(f"Braze's TLS certificate could not be verified: {exc}; stopping")
                 self._settle_failed(batch, "not sent: TLS certificate not verified")
                 return
             except TransportError as exc:
+                self.window.release(succeeded=False)
                 self.last_answer_at = time.monotonic()
                 if errors >= http.max_retries:
                     self._settle_failed(batch, f"no answer after {errors + 1} attempts: {exc}")
@@ -160,7 +207,10 @@ class Sender:
                 errors += 1
                 ctx.tally.add("retries")
                 continue
-
+            except BaseException:
+                self.window.release(succeeded=False)
+                raise
+            self.window.release(succeeded)
             self.last_answer_at = time.monotonic()
             verdict = classify(response)
             if verdict is Verdict.OK:
@@ -168,6 +218,7 @@ class Sender:
                 return
             if verdict is Verdict.RATE_LIMITED:
                 ctx.tally.add("rate_limited")
+                self.window.narrow()
                 if limited >= http.max_rate_limited_retries:
                     self._settle_failed(batch, f"still rate limited after {limited + 1} attempts")
                     return

@@ -248,7 +248,7 @@ def test_a_certificate_failure_stops_at_once_with_exit_1(box, tls_emu, run):
     result = run(*ARGS, env=tls_emu.env())
     assert result.code == 1, result.err
     assert result.report["retries"] == 0
-    assert result.report["requests"] <= 4  # the requests already in flight, none again
+    assert result.report["requests"] == 1  # the first request goes out alone
     assert "certificate" in result.err.lower() and "REQUESTS_CA_BUNDLE" in result.err
     assert "certificate" in result.report["stopped_reason"].lower()
     assert result.report["sent"] == 0 and tls_emu.store.requests == 0
@@ -261,3 +261,22 @@ def test_https_with_the_right_ca_bundle_delivers(box, tls_emu, run, tmp_path):
     result = run(*ARGS, env={**tls_emu.env(), "REQUESTS_CA_BUNDLE": str(bundle)})
     assert result.code == 0, result.err
     assert result.report["sent"] == 100 and len(tls_emu.store.events) == 100
+
+
+def test_a_refused_key_costs_one_request_not_one_per_thread(box, emu, run):
+    box.add_model("events", events_sql(600))  # 8 batches, 4 threads
+    emu.config.keys = {"another-key": {"users.track"}}
+    emu.config.latency = 0.02
+    result = run(*ARGS)
+    assert result.code == 3
+    assert emu.store.requests == 1 and result.report["requests"] == 1
+    assert result.report["failed"] == 600
+
+
+def test_the_pool_widens_to_full_concurrency_after_the_first_success(box, emu, run):
+    box.add_model("events", events_sql(1500))  # 20 batches
+    emu.config.latency = 0.02
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    assert emu.store.max_in_flight == 4  # --concurrency 4 in the tests
+    assert emu.store.in_flight_at_first == 1

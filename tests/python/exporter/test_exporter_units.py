@@ -659,3 +659,39 @@ def test_a_429_whose_reset_is_in_the_past_waits_a_floor_and_backs_off():
     assert len(pauses) == 4
     floors = [0.01 * 2**n / 2 for n in range(4)]  # half of base * 2**attempt at least
     assert all(p >= f - 0.002 for p, f in zip(pauses, floors, strict=True)), pauses
+
+
+def test_the_in_flight_window_starts_at_one_widens_and_narrows():
+    from braze_currents.exporter.sender import InFlight
+
+    window = InFlight(8)
+    stopped = threading.Event()
+    assert window.limit == 1
+    assert window.acquire(stopped)
+    window.release(succeeded=True)
+    assert window.limit == 8  # the first success opens it fully
+    for expected in (4, 2, 1, 1):
+        window.narrow()  # a 429 halves it, never below one
+        assert window.limit == expected
+    for _ in range(3):
+        assert window.acquire(stopped)
+        window.release(succeeded=True)  # each success widens it by one again
+    assert window.limit == 4
+    stopped.set()
+    assert not window.acquire(stopped)  # a stopped pool gives no slot
+
+
+def test_a_second_request_waits_for_the_first_answer():
+    from braze_currents.exporter.sender import InFlight
+
+    window = InFlight(4)
+    stopped = threading.Event()
+    assert window.acquire(stopped)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(window.acquire(stopped)))
+    waiter.start()
+    waiter.join(0.1)
+    assert waiter.is_alive() and got == []  # one request in flight until the first answer
+    window.release(succeeded=True)
+    waiter.join(2)
+    assert got == [True]
