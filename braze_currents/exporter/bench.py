@@ -11,7 +11,10 @@ share the exporter's GIL) with rate limits out of the way. Then:
   while earlier batches are in flight);
 - ``bare``: a thread pool of the same size posting the request bodies the exporter built
   (taken from a ``--dry-run``), each thread over its own keep-alive ``http.client``
-  connection, as the exporter's: the floor.
+  connection (the leanest HTTP there is in Python): the floor.
+
+Each runner's CPU seconds (this process's) are also given per 1,000 requests: what sending
+costs the client, beside the throughput.
 
 ``run_bench`` returns the numbers as a dict, ``run_for_report`` adds the printed table (what
 ``make bench`` calls); ``main`` prints the table.
@@ -116,6 +119,8 @@ def _line(
         "cpu_seconds": round(cpu, 3),
         "rows_per_s": round(rows / seconds, 1),
         "requests_per_s": round(requests_made / seconds, 1),
+        # the client's CPU (this process: reading, validating, sending) per 1,000 requests
+        "cpu_seconds_per_1k_requests": round(cpu * 1000 / max(1, requests_made), 3),
     }
     if report is not None:  # the exporter's time before its first request, after its last answer
         line["start_seconds"] = report.get("seconds_before_first_request")
@@ -213,7 +218,7 @@ def format_table(bench: dict[str, object]) -> str:
         f"Export: {bench['rows']} custom events, {bench['requests']} requests of up to "
         f"{bench['batch_size']}, concurrency {bench['concurrency']}",
         f"{'latency':>8} {'runner':<20} {'seconds':>8} {'rows/s':>10} {'requests/s':>11} "
-        f"{'vs bare':>8} {'cpu s':>7} {'start s':>8} {'finish s':>9}",
+        f"{'vs bare':>8} {'cpu s':>7} {'cpu s/1k req':>12} {'start s':>8} {'finish s':>9}",
     ]
     for line in bench["results"]:  # type: ignore[attr-defined]
         bare = line["bare"]["seconds"]
@@ -226,7 +231,8 @@ def format_table(bench: dict[str, object]) -> str:
             out.append(
                 f"{line['latency_ms']:>6}ms {name:<20} {r['seconds']:>8.2f} "
                 f"{r['rows_per_s']:>10.0f} {r['requests_per_s']:>11.1f} "
-                f"{bare / r['seconds']:>8.0%} {r['cpu_seconds']:>7.2f}{edges}".rstrip()
+                f"{bare / r['seconds']:>8.0%} {r['cpu_seconds']:>7.2f} "
+                f"{r['cpu_seconds_per_1k_requests']:>12.3f}{edges}".rstrip()
             )
     return "\n".join(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import os
 import sys
@@ -11,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import proxy_bypass_environment
+
+import requests.utils
 
 from braze_currents.config import PROJECT_ROOT, duckdb_path
 from braze_currents.exporter.modes import (
@@ -69,8 +71,8 @@ class HttpSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     max_wait: float = 300.0  # longest single wait a 429's headers may ask for
-    proxy: str | None = None  # http://[user:password@]host:port of a CONNECT proxy (check_proxy)
-    ca_bundle: str | None = None  # CA certificates TLS is verified against; None: certifi's
+    proxy: str | None = None  # the proxy URL for the endpoint, resolved once (check_proxy)
+    ca_bundle: str | None = None  # CA file or directory TLS is verified against; None: certifi's
 
 
 @dataclass(frozen=True)
@@ -127,53 +129,70 @@ def is_loopback_host(host: str) -> bool:
 
 
 def _env_value(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
-    """A variable the way curl and Python read proxies: lower case first, then upper case."""
+    """A variable as urllib (and so requests and curl) reads proxies: the lower-case name wins
+    when it is set at all, so an empty ``https_proxy`` switches an ``HTTPS_PROXY`` off."""
     for key in (name.lower(), name.upper()):
-        if env.get(key):
-            return key, env[key]
+        if key in env:
+            value = env[key].strip()
+            return (key, value) if value else None
     return None
 
 
+PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
 def check_proxy(env: Mapping[str, str], endpoint: str | None) -> str | None:
-    """The proxy requests to ``endpoint`` go through: HTTPS_PROXY (or ALL_PROXY) unless
-    NO_PROXY exempts the host, and never for a loopback host (a proxy cannot reach this
-    machine's). ConfigError when the variable is not an http:// proxy with a host and port
-    number: the exporter opens a CONNECT tunnel through it and speaks TLS to Braze inside."""
+    """The proxy requests to ``endpoint`` go through, by the rules ``requests`` applies:
+    ``HTTPS_PROXY`` (``HTTP_PROXY`` for a plain http endpoint), else ``ALL_PROXY``, unless
+    ``NO_PROXY`` exempts the host (names, domain suffixes, IP addresses and CIDR blocks, read
+    by ``requests.utils.should_bypass_proxies``); never for a loopback host (a proxy cannot
+    reach this machine's). ConfigError when the value is not a proxy URL with a host and a
+    port number, or names SOCKS while PySocks is missing."""
     if endpoint is None:
         return None
-    host = urlsplit(endpoint).hostname or ""
-    found = _env_value(env, "https_proxy") or _env_value(env, "all_proxy")
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    found = _env_value(env, f"{parts.scheme}_proxy") or _env_value(env, "all_proxy")
     if found is None or is_loopback_host(host):
         return None
     no_proxy = _env_value(env, "no_proxy")
-    if no_proxy and proxy_bypass_environment(host, {"no": no_proxy[1]}):
+    if no_proxy and requests.utils.should_bypass_proxies(endpoint, no_proxy=no_proxy[1]):
         return None
     name, value = found
-    url = value.strip() if "://" in value else "http://" + value.strip()
-    parts = urlsplit(url)
+    url = value if "://" in value else "http://" + value
+    proxy = urlsplit(url)
     try:
-        port = parts.port
+        port = proxy.port
     except ValueError:
         port = -1
-    if parts.scheme != "http" or not parts.hostname or port == -1:
+    if proxy.scheme.lower() not in PROXY_SCHEMES or not proxy.hostname or port == -1:
         raise ConfigError(
-            f"{name} must be an http:// proxy such as http://proxy.example.com:3128 "
-            f"(user:password@ allowed); got a {parts.scheme or 'schemeless'} URL"
-            + ("" if parts.hostname else " without a host")
+            f"{name} must be a proxy URL such as http://proxy.example.com:3128 "
+            f"(schemes {', '.join(PROXY_SCHEMES)}; user:password@ allowed); got a "
+            f"{proxy.scheme or 'schemeless'} URL"
+            + ("" if proxy.hostname else " without a host")
             + (" with a port that is not a number" if port == -1 else "")
         )
+    if proxy.scheme.lower().startswith("socks") and importlib.util.find_spec("socks") is None:
+        raise ConfigError(f"{name} names a SOCKS proxy: install PySocks (requirements.txt)")
     return url
 
 
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
 def check_ca_bundle(env: Mapping[str, str]) -> str | None:
-    """REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, as the requests library reads them: a file of CA
-    certificates to verify Braze's TLS certificate against (None: certifi's bundle)."""
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        value = env.get(name)
+    """The CA certificates to verify Braze's TLS certificate against: the first of
+    ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` (as requests reads them), ``SSL_CERT_FILE``
+    and ``SSL_CERT_DIR`` (as OpenSSL does) that is set: a file of certificates or a
+    directory of hashed ones. None: certifi's bundle."""
+    for name in CA_VARIABLES:
+        value = (env.get(name) or "").strip()
         if value:
-            if not Path(value).expanduser().is_file():
-                raise ConfigError(f"{name} names no readable file: {value}")
-            return str(Path(value).expanduser())
+            path = Path(value).expanduser()
+            if not (path.is_file() or path.is_dir()):
+                raise ConfigError(f"{name} names no readable file or directory: {value}")
+            return str(path)
     return None
 
 

@@ -219,7 +219,7 @@ def test_a_ca_bundle_that_is_missing_stops_the_job_before_it_starts(box, emu, ru
     missing = tmp_path / "corp-ca.pem"
     result = run(*ARGS, env={"REQUESTS_CA_BUNDLE": str(missing)})
     assert result.code == 1
-    assert f"REQUESTS_CA_BUNDLE names no readable file: {missing}" in result.err
+    assert f"REQUESTS_CA_BUNDLE names no readable file or directory: {missing}" in result.err
     assert emu.store.requests == 0
 
 
