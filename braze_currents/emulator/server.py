@@ -79,6 +79,8 @@ class Store:
         self.dropped = 0
         self.objects_received = 0
         self.nested_voided = 0  # nested attribute updates dropped with a request's bad one
+        self.attributes_ignored = 0  # alias rows, update-only, for an alias nobody created
+        self.known_aliases: set[tuple[str, str] | None] = set()  # (name, label) created
         self.in_flight = 0  # requests being handled now
         self.max_in_flight = 0
         self.in_flight_at_first: int | None = None  # requests in flight when the first came
@@ -211,7 +213,7 @@ def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
                 errors.append({"type": error, "input_array": array, "index": index})
             else:
                 accepted[array].append(obj)
-    accepted["attributes"] = _void_nested(state, accepted["attributes"])
+    accepted["attributes"] = _void_nested(state, _update_only(state, accepted["attributes"]))
     total = sum(len(v) for v in accepted.values())
     if errors and c.strict_batches:
         raise _Reply(400, {"message": "Invalid object in request"})
@@ -228,6 +230,37 @@ def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
     if errors:
         reply["errors"] = errors
     return 201, reply
+
+
+def _alias_key(alias: object) -> tuple[str, str] | None:
+    if isinstance(alias, dict):
+        return (str(alias.get("alias_name")), str(alias.get("alias_label")))
+    return None
+
+
+def _update_only(state: EmulatorState, attributes: list[dict]) -> list[dict]:
+    """Braze's documented default: an attribute object identified by ``user_alias`` is
+    update-only unless it sends ``"_update_existing_only": false``; for an alias no one created
+    (by /users/alias/new or such an object) it changes nothing, and the answer is still 201."""
+    store = state.store
+    with store.lock:
+        known = store.known_aliases
+        kept = []
+        for obj in attributes:
+            alias = _alias_key(obj.get("user_alias"))
+            if (
+                alias is not None
+                and "external_id" not in obj
+                and "braze_id" not in obj
+                and obj.get("_update_existing_only", True) is not False
+                and alias not in known
+            ):
+                store.attributes_ignored += 1
+                continue
+            kept.append(obj)
+            if alias is not None:
+                known.add(alias)
+    return kept
 
 
 def _void_nested(state: EmulatorState, attributes: list[dict]) -> list[dict]:
@@ -286,6 +319,8 @@ def _aliases_endpoint(
         accepted, errors = _users(state, array, body.get(array), check)
         with state.store.lock:
             getattr(state.store, stored).extend(accepted)
+            if stored == "aliases":
+                state.store.known_aliases.update(_alias_key(a) for a in accepted)
         reply: dict[str, object] = {"aliases_processed": len(accepted), "message": "success"}
         if errors:
             reply["errors"] = errors

@@ -46,6 +46,7 @@ from braze_currents.exporter.source import (
     SOURCE_ALIAS,
     LedgerJoin,
     Relation,
+    alias_update_only_rows,
     count_rows,
     describe,
     locate,
@@ -97,7 +98,7 @@ class DryRunWriter:
         self._file.write(self._prefix + rows + b'],"body":' + batch.body() + b"}\n")
         self._tally.add("dry_run_requests")
         self._tally.add("would_send", len(batch))
-        self._tally.add("data_points_sent", batch.data_points())
+        self._tally.add("data_points_would_send", batch.data_points())
 
     def finish(self) -> None:
         self._file.close()
@@ -240,6 +241,15 @@ class Export:
                 ", ".join(shaper.ignored_columns),
             )
 
+        if s.is_user_attributes:
+            update_only = alias_update_only_rows(con, relation, columns)
+            if update_only:
+                log.warning(
+                    "%d row(s) identified by an alias do not set _update_existing_only to "
+                    "false: Braze only updates alias profiles that exist and creates none for "
+                    "them (add a column _update_existing_only = FALSE to create them)",
+                    update_only,
+                )
         key = ledger_mod.export_key(s.model, s.label, s.endpoint)
         if not s.dry_run:
             ledger_mod.ensure_schema(con)
@@ -350,7 +360,7 @@ class Export:
         started = time.monotonic()
         checked = invalid = 0
         if self._any_uncertified(con, plan):
-            progress = self._progress("validating", None)
+            progress = self._progress("checking in Python the rows DuckDB did not certify", None)
             for chunk in stream_rows(con, plan.check_sql, plan.params, self.s.chunk_rows):
                 for values in chunk:
                     checked += 1
@@ -360,6 +370,13 @@ class Export:
                         self.tally.reject("invalid", out.row, out.key, out.reason)
                 progress.advance(len(chunk))
             progress.close()
+        log.info(
+            "validation: %d of the model's %d rows checked in Python (DuckDB certified the "
+            "others), %d invalid",
+            checked,
+            plan.total,
+            invalid,
+        )
         self.header["validation_seconds"] = round(time.monotonic() - started, 3)
         self.header["validation_rows_checked_in_python"] = checked
         self._uncertified = checked

@@ -123,6 +123,10 @@ def plan_column(name: str, duckdb_type: str, pre_formatted: bool) -> ColumnPlan:
         return ColumnPlan(
             name, duckdb_type, f"strftime(CAST({col} AS TIMESTAMP), '{ISO_TIMESTAMP}')", "none"
         )
+    if t == "DATE" and name == "time":  # an event's or purchase's time: a date-time in UTC
+        return ColumnPlan(
+            name, duckdb_type, f"strftime(CAST({col} AS TIMESTAMP), '{ISO_TIMESTAMP}')", "none"
+        )
     if t == "DATE":
         return ColumnPlan(name, duckdb_type, f"strftime({col}, '{ISO_DATE}')", "none")
     if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
@@ -211,6 +215,21 @@ def make_row_reader(
 
 
 # --- objects ---------------------------------------------------------------------------------
+
+
+def iso_time(text: str) -> str:
+    """A text ``time`` as Braze reads it best: ISO 8601 in UTC with its zone
+    (``2024-05-01T10:00:00.000000Z``), from any form ``datetime.fromisoformat`` reads
+    (``2024-05-01 10:00:00``, ``20240501T100000Z``, a date alone); a time without a zone is
+    taken as UTC, as DuckDB's TIMESTAMP columns are. Text it cannot read comes back unchanged
+    for the validation to report."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime(ISO_TIMESTAMP)
 
 
 def _text_id(row: dict[str, object], column: str) -> str | None:
@@ -345,6 +364,8 @@ class ObjectShaper:
         for column in fixed:
             if column in row:
                 obj[column] = row[column]
+        if isinstance(obj.get("time"), str):
+            obj["time"] = iso_time(obj["time"])  # type: ignore[arg-type]
         if FLAG_UPDATE_EXISTING in row:
             obj[FLAG_UPDATE_EXISTING] = row[FLAG_UPDATE_EXISTING]
         props = self._properties(row)

@@ -86,6 +86,7 @@ class Tally:
             "splits",
             "dry_run_requests",
             "data_points_sent",
+            "data_points_would_send",
             "data_points_saved_by_delta",
         ):
             out[name] = counts.get(name, 0)

@@ -256,9 +256,14 @@ class Sender:
                 self._settle_failed(batch, f"HTTP {response.status}: {response.message}")
                 return
             if verdict is Verdict.FATAL:
+                hint = "check BRAZE_REST_ENDPOINT"
+                if response.status == 404:  # Braze answers 404 to a key it does not know too
+                    hint = (
+                        "check BRAZE_REST_ENDPOINT and BRAZE_API_KEY (an unknown key is a 404 too)"
+                    )
                 self.stop(
                     f"Braze answered HTTP {response.status} on {ctx.path} ({response.message}); "
-                    "stopping: check BRAZE_REST_ENDPOINT"
+                    f"stopping: {hint}"
                 )
                 self._settle_failed(batch, f"HTTP {response.status}: {response.message}")
                 return

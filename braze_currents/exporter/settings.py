@@ -37,6 +37,18 @@ DEFAULT_DRY_RUN_DIR = Path("out") / "export_to_braze"
 PRIORITIZATIONS = ("identified", "unidentified", "most_recently_updated")
 
 
+EXIT_CODES_HELP = """exit codes:
+  0  every row delivered, already delivered, unchanged, or skipped as invalid under
+     --skip-on-invalid-records
+  1  the job could not run: a flag, the environment, the manifest or the warehouse is wrong,
+     or Braze's TLS certificate could not be verified
+  2  invalid rows without --skip-on-invalid-records: nothing was sent
+  3  some rows were not delivered: rejected by Braze, retries exhausted, the key refused,
+     or the run interrupted (the report lists every such row)
+
+docs/exporter.md has every mode, label and option."""
+
+
 class ConfigError(Exception):
     """The job cannot start: a flag, an environment variable or the model is wrong."""
 
@@ -274,6 +286,8 @@ def _column_list(values: Sequence[str] | None) -> tuple[str, ...]:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="export_to_braze.py",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_HELP,
         description="Export the rows of a dbt model to Braze's REST API "
         "(Treasure Data's Braze export modes). The REST endpoint comes from "
         f"{ENDPOINT_ENV}, the API key from {API_KEY_ENV} only.",
@@ -496,10 +510,16 @@ def parse_settings(
     endpoint_raw = env.get(ENDPOINT_ENV) or None
     endpoint = check_endpoint(endpoint_raw) if endpoint_raw else None
     if not a.dry_run:
-        if endpoint is None:
-            raise ConfigError(f"{ENDPOINT_ENV} is not set (e.g. https://rest.iad-01.braze.com)")
-        if api_key is None:
-            raise ConfigError(f"{API_KEY_ENV} is not set")
+        missing = [
+            name for name, value in ((ENDPOINT_ENV, endpoint), (API_KEY_ENV, api_key)) if not value
+        ]
+        if missing:
+            raise ConfigError(
+                " and ".join(missing)
+                + (" is" if len(missing) == 1 else " are")
+                + " not set"
+                + (" (e.g. https://rest.iad-01.braze.com)" if endpoint is None else "")
+            )
 
     target = env.get(TARGET_PATH_ENV) or "target"
     target_path = Path(target).expanduser()

@@ -136,6 +136,25 @@ def count_rows(con: duckdb.DuckDBPyConnection, relation: Relation) -> int:
     return int(con.execute(f"SELECT count(*) FROM {relation.sql()}").fetchone()[0])
 
 
+def alias_update_only_rows(
+    con: duckdb.DuckDBPyConnection, relation: Relation, columns: Sequence[tuple[str, str]]
+) -> int:
+    """Rows identified by an alias alone that do not set ``_update_existing_only`` to false:
+    Braze updates existing alias profiles with them and creates none."""
+    types = {name: t.upper() for name, t in columns}
+    if "alias_name" not in types:
+        return 0
+    where = ['"alias_name" IS NOT NULL']
+    where += [f'"{c}" IS NULL' for c in ("external_id", "braze_id") if c in types]
+    flag = types.get("_update_existing_only")
+    if flag == "BOOLEAN":
+        where.append('coalesce("_update_existing_only", TRUE)')
+    elif flag is not None:
+        where.append('"_update_existing_only" IS NULL')
+    sql = f"SELECT count(*) FROM {relation.sql()} WHERE {' AND '.join(where)}"
+    return int(con.execute(sql).fetchone()[0])
+
+
 def user_key_sql(columns: Sequence[str]) -> str:
     """SQL for the user a row is about (the first identifier present), for the attribute
     ledger: ``external_id:u1``, ``alias:["n","l"]``..."""

@@ -280,3 +280,12 @@ def test_the_pool_widens_to_full_concurrency_after_the_first_success(box, emu, r
     assert result.code == 0, result.err
     assert emu.store.max_in_flight == 4  # --concurrency 4 in the tests
     assert emu.store.in_flight_at_first == 1
+
+
+def test_a_404_names_the_key_as_well_as_the_endpoint(box, emu, run):
+    # Braze documents 404 for an unknown key too, not only for a wrong URL
+    box.add_model("events", events_sql(10))
+    result = run(*ARGS, env={"BRAZE_REST_ENDPOINT": emu.url + "/wrong"})
+    assert result.code == 3
+    reason = result.report["stopped_reason"]
+    assert "BRAZE_REST_ENDPOINT" in reason and "BRAZE_API_KEY" in reason

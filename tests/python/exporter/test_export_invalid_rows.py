@@ -151,3 +151,18 @@ def test_report_row_is_the_position_in_the_model(box, emu, run):
     assert result.code == 2
     [reject] = result.report["rejects"]
     assert reject["row"] == 6 and reject["row_key"] == "external_id=u5"
+
+
+def test_the_validation_log_says_how_many_rows_python_checked_of_how_many(box, emu, run):
+    # "validating: 2 rows" for a 5-row model read like lost rows
+    box.add_model(
+        "mixed",
+        "SELECT 'u' || i AS external_id, 'e' AS name, "
+        "CASE WHEN i <= 2 THEN '{\"a\": 1}' END AS properties, "
+        "TIMESTAMP '2024-05-01 10:00:00' AS time FROM range(1, 6) t(i)",
+    )
+    result = run("--model", "mixed", "--mode", "user_track",
+                 "--track-record-type", "custom_events", "--log-interval", "0.001")  # fmt: skip
+    assert result.code == 0, result.err
+    assert "validating: " not in result.err
+    assert "of the model's 5 rows" in result.err

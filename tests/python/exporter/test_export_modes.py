@@ -47,7 +47,7 @@ def test_purchases_with_decimal_price_date_time_and_properties(box, emu, run):
             "currency": "USD",
             "price": 9.99,
             "quantity": 2,
-            "time": "2024-05-02",
+            "time": "2024-05-02T00:00:00.000000Z",
             "properties": {"colour": "blue"},
         },
         {
@@ -55,7 +55,7 @@ def test_purchases_with_decimal_price_date_time_and_properties(box, emu, run):
             "product_id": "sku-2",
             "currency": "EUR",
             "price": 5.0,
-            "time": "2024-05-03",
+            "time": "2024-05-03T00:00:00.000000Z",  # a DATE time: a date-time in UTC
         },
     ]
 
@@ -217,7 +217,7 @@ def test_alias_identifies_track_objects(box, emu, run):
         {
             "user_alias": {"alias_name": "n1", "alias_label": "crm"},
             "name": "e",
-            "time": "2024-01-01T00:00:00+00:00",
+            "time": "2024-01-01T00:00:00.000000Z",  # text times: ISO 8601 in UTC
         }
     ]
 
@@ -250,7 +250,7 @@ def test_rows_rendered_by_duckdb_and_by_python_mix(box, emu, run):
         "product_id": "sku",
         "currency": "USD",
         "price": 1.75,
-        "time": "2024-01-01",
+        "time": "2024-01-01T00:00:00.000000Z",
     }
     assert by_user["u8"] == {**by_user["u7"], "external_id": "u8", "price": 2.0}
 
@@ -359,3 +359,36 @@ def test_nested_key_names_braze_refuses_make_the_row_invalid(box, emu, run, key)
     assert repr(key) in result.report["rejects"][0]["reason"]
     assert emu.store.attributes == [{"external_id": "u2", "obj": {"ok": 1}}]
     assert emu.store.nested_voided == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("2024-05-01 10:00:00", "2024-05-01T10:00:00.000000Z"),
+        ("20240501T100000Z", "2024-05-01T10:00:00.000000Z"),
+        ("2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00.000000Z"),
+        ("2024-05-01", "2024-05-01T00:00:00.000000Z"),
+    ],
+)
+def test_text_times_are_sent_as_iso_8601_utc(box, emu, run, written, sent):
+    box.add_model("text_times", f"SELECT 'u1' AS external_id, 'e' AS name, '{written}' AS time")
+    result = run("--model", "text_times", "--mode", "user_track",
+                 "--track-record-type", "custom_events")  # fmt: skip
+    assert result.code == 0, result.err
+    assert emu.store.events[0]["time"] == sent
+
+
+def test_alias_rows_without_update_existing_only_false_are_warned_about(box, emu, run):
+    # Braze treats alias-identified attribute rows as update-only: they create no profile
+    box.add_model(
+        "alias_attrs",
+        "SELECT * FROM (VALUES ('n1', 'crm', 1, NULL), ('n2', 'crm', 2, FALSE), "
+        "('n3', 'crm', 3, TRUE)) t(alias_name, alias_label, score, _update_existing_only)",
+    )
+    result = run("--model", "alias_attrs", *ATTRS)
+    assert result.code == 0, result.err
+    assert "2 row(s) identified by an alias" in result.err
+    assert "_update_existing_only" in result.err
+    # the emulator plays Braze: only the row that said false created a profile
+    assert [a["user_alias"]["alias_name"] for a in emu.store.attributes] == ["n2"]
+    assert emu.store.attributes_ignored == 2

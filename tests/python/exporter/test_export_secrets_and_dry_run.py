@@ -174,3 +174,19 @@ def test_unexpected_error_text_is_redacted_in_the_report(box, emu, run, monkeypa
     assert result.report["failed"] == 10
     assert KEY not in _everything(result)
     assert "[REDACTED]" in json.dumps(result.report["rejects"])
+
+
+def test_a_dry_run_counts_data_points_it_would_send_not_sent(box, emu, run, tmp_path):
+    box.add_model("events", events_sql(30))
+    result = run(*ARGS, "--dry-run", "--dry-run-output", str(tmp_path / "r.ndjson"))
+    assert result.code == 0
+    assert result.report["data_points_sent"] == 0
+    assert result.report["data_points_would_send"] == 30
+
+
+def test_missing_key_and_endpoint_are_reported_together(box, emu, run):
+    box.add_model("events", events_sql(5))
+    result = run(*ARGS, env={"BRAZE_API_KEY": "", "BRAZE_REST_ENDPOINT": ""})
+    assert result.code == 1
+    assert "BRAZE_REST_ENDPOINT" in result.err and "BRAZE_API_KEY" in result.err
+    assert result.err.count("ERROR") == 1

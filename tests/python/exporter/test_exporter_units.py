@@ -695,3 +695,12 @@ def test_a_second_request_waits_for_the_first_answer():
     window.release(succeeded=True)
     waiter.join(2)
     assert got == [True]
+
+
+def test_help_lists_the_exit_codes():
+    from braze_currents.exporter.settings import build_parser
+
+    text = build_parser().format_help()
+    for code in ("0 ", "1 ", "2 ", "3 "):
+        assert f"\n  {code}" in text, code
+    assert "exit codes" in text.lower()
