@@ -137,10 +137,26 @@ def new_alias_error(obj: object) -> str | None:
     return None
 
 
-def identify_error(obj: object) -> str | None:
+IDENTIFY_ARRAYS = ("aliases_to_identify", "emails_to_identify", "phone_numbers_to_identify")
+
+
+def _prioritization_error(priority: object) -> str | None:
+    if not isinstance(priority, list) or not priority or not set(priority) <= _PRIORITIES:
+        return "invalid_prioritization"
+    if len(set(priority)) != len(priority) or {"identified", "unidentified"} <= set(priority):
+        return "invalid_prioritization"
+    return None
+
+
+def identify_error(obj: object, array: str = "aliases_to_identify") -> str | None:
     if not isinstance(obj, dict) or not _text(obj.get("external_id"), 987):
         return "invalid_external_id"
-    return None if _alias(obj.get("user_alias")) else "invalid_user_alias"
+    if array == "aliases_to_identify":
+        return None if _alias(obj.get("user_alias")) else "invalid_user_alias"
+    field = "email" if array == "emails_to_identify" else "phone"
+    if not _text(obj.get(field)):
+        return f"invalid_{field}"
+    return _prioritization_error(obj.get("prioritization"))
 
 
 def delete_error(array: str, value: object) -> str | None:
@@ -151,12 +167,7 @@ def delete_error(array: str, value: object) -> str | None:
     field = "email" if array == "email_addresses" else "phone"
     if not isinstance(value, dict) or not _text(value.get(field)):
         return f"invalid_{field}"
-    priority = value.get("prioritization")
-    if not isinstance(priority, list) or not priority or not set(priority) <= _PRIORITIES:
-        return "invalid_prioritization"
-    if len(set(priority)) != len(priority) or {"identified", "unidentified"} <= set(priority):
-        return "invalid_prioritization"
-    return None
+    return _prioritization_error(value.get("prioritization"))
 
 
 OPERATOR_KEYS = frozenset({"inc", "add", "remove"})

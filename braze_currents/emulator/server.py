@@ -330,7 +330,30 @@ def _aliases_endpoint(
 
 
 _alias_new = _aliases_endpoint("user_aliases", rules.new_alias_error, "aliases")
-_identify = _aliases_endpoint("aliases_to_identify", rules.identify_error, "identified")
+
+
+def _identify(state: EmulatorState, body: dict) -> tuple[int, dict]:
+    """/users/identify: ``aliases_to_identify``, ``emails_to_identify`` and
+    ``phone_numbers_to_identify``, at most ``users_max_objects`` entries in all."""
+    present = [k for k in rules.IDENTIFY_ARRAYS if k in body]
+    if not present:
+        raise _Reply(400, {"message": "nothing to identify"})
+    total = sum(len(body[k]) for k in present if isinstance(body[k], list))
+    if total > state.config.users_max_objects:
+        raise _Reply(400, {"message": "Max Input Length Exceeded", "errors": ["too many objects"]})
+    accepted_all, errors_all = [], []
+    for array in present:
+        accepted, errors = _users(
+            state, array, body[array], lambda obj, a=array: rules.identify_error(obj, a)
+        )
+        accepted_all += accepted
+        errors_all += errors
+    with state.store.lock:
+        state.store.identified.extend(accepted_all)
+    reply: dict[str, object] = {"aliases_processed": len(accepted_all), "message": "success"}
+    if errors_all:
+        reply["errors"] = errors_all
+    return 201, reply
 
 
 def _delete(state: EmulatorState, body: dict) -> tuple[int, dict]:

@@ -183,6 +183,7 @@ class Certifier:
                 self._required(c, self._id_value(c))
                 for c in ("external_id", "alias_name", "alias_label")
             ]
+            parts += [self._null("email"), self._null("phone")]  # alias rows only
         elif mode is Mode.DELETE:
             parts = self._identifiers(lookups_count=True)
             if not self.prioritization:
@@ -278,6 +279,8 @@ class ElementRenderer:
                 if c in self.sql
             ]
         elif shaper.mode is Mode.IDENTIFY:
+            if not has_alias:
+                return None  # email and phone rows: Python
             fields = [
                 self._field("external_id", self._id("external_id")),
                 f"user_alias := {self._alias()}",

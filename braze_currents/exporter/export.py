@@ -231,9 +231,7 @@ class Export:
             if missing:
                 raise ConfigError(f"{flag}: no such column(s) in {relation}: {missing}")
         plans = plan_columns(columns, s.pre_formatted)
-        shaper = ObjectShaper(
-            s.mode, s.record_type, names, self.target.array_key, s.delete_prioritization
-        )
+        shaper = ObjectShaper(s.mode, s.record_type, names, self.target.array_key, s.prioritization)
         if shaper.ignored_columns:
             log.warning(
                 "%s uses only its identifier columns; ignoring column(s) %s",
@@ -289,7 +287,7 @@ class Export:
             shaper,
             columns,
             s.pre_formatted,
-            s.delete_prioritization,
+            s.prioritization,
             max_element_bytes(self.target.array_key, s.batch.max_request_bytes),
         )
         predicate = certifier.predicate()

@@ -24,6 +24,7 @@ class RecordType(enum.StrEnum):
 TD_MODE_LABELS = {
     "User - New Alias": Mode.NEW_ALIAS,
     "User - Identify": Mode.IDENTIFY,
+    "User - Identifying": Mode.IDENTIFY,  # Braze's own page spells it so
     "User - Track": Mode.TRACK,
     "User - Delete": Mode.DELETE,
 }
@@ -82,6 +83,9 @@ TRACK_ARRAYS = {
     RecordType.PURCHASES: "purchases",
     RecordType.USER_ATTRIBUTES: "attributes",
 }
+
+# /users/identify: an alias, an email or a phone number to identify, one array per request.
+IDENTIFY_KINDS = ("aliases_to_identify", "emails_to_identify", "phone_numbers_to_identify")
 
 # /users/delete takes exactly one of these arrays per request.
 DELETE_KINDS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")

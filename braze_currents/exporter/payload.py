@@ -290,7 +290,7 @@ class ObjectShaper:
         else:
             wanted = {
                 Mode.NEW_ALIAS: {"alias_name", "alias_label", "external_id"},
-                Mode.IDENTIFY: {"alias_name", "alias_label", "external_id"},
+                Mode.IDENTIFY: {"alias_name", "alias_label", "external_id", "email", "phone"},
                 Mode.DELETE: set(IDENTIFIER_COLUMNS),
             }[mode]
             self.extra_columns = []
@@ -419,11 +419,28 @@ class ObjectShaper:
         return Shaped(self.array_key, obj)
 
     def _identify(self, row: dict[str, object]) -> Shaped:
+        """``external_id`` and exactly one of an alias (``aliases_to_identify``), ``email``
+        (``emails_to_identify``) or ``phone`` (``phone_numbers_to_identify``)."""
         external_id = _text_id(row, "external_id")
         alias = self._alias(row)
-        if external_id is None or alias is None:
-            raise InvalidRow("external_id, alias_name and alias_label are required")
-        return Shaped(self.array_key, {"external_id": external_id, "user_alias": alias})
+        email, phone = _text_id(row, "email"), _text_id(row, "phone")
+        found = [x for x in (alias, email, phone) if x is not None]
+        if external_id is None or len(found) != 1:
+            raise InvalidRow(
+                "external_id and exactly one of alias_name + alias_label, email or phone "
+                "are required"
+            )
+        if alias is not None:
+            return Shaped(self.array_key, {"external_id": external_id, "user_alias": alias})
+        field, kind = (
+            ("email", "emails_to_identify") if email else ("phone", "phone_numbers_to_identify")
+        )
+        element = {
+            "external_id": external_id,
+            field: found[0],
+            "prioritization": self.prioritization,
+        }
+        return Shaped(kind, element)
 
     def _delete(self, row: dict[str, object]) -> Shaped:
         found: list[tuple[str, object]] = []

@@ -105,6 +105,7 @@ class Settings:
     ignore_ledger: bool = False
     report_path: Path | None = None
     delete_prioritization: tuple[str, ...] = ()
+    identify_prioritization: tuple[str, ...] = ("unidentified", "most_recently_updated")
     chunk_rows: int = 10_000
     progress: str = "auto"
     log_interval: float = 10.0
@@ -124,6 +125,15 @@ class Settings:
             return self.http.concurrency
         wanted = int(requests_per_second * self.http.latency_target + 0.999)
         return max(1, min(self.http.max_concurrency, wanted))
+
+    @property
+    def prioritization(self) -> tuple[str, ...]:
+        """The ``prioritization`` list of this mode's email and phone rows."""
+        return (
+            self.identify_prioritization
+            if self.mode is Mode.IDENTIFY
+            else self.delete_prioritization
+        )
 
     @property
     def is_user_attributes(self) -> bool:
@@ -345,6 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
         "identified,most_recently_updated (required for such rows)",
     )
 
+    job.add_argument(
+        "--identify-prioritization",
+        metavar="P[,P...]",
+        default="unidentified,most_recently_updated",
+        help="user_identify by email or phone: Braze's prioritization list, which of several "
+        "profiles with that email or phone is identified (default %(default)s)",
+    )
+
     limits = p.add_argument_group("limits (defaults: Braze's published limits)")
     b, r, h = BatchSettings(), RateSettings(), HttpSettings()
     limits.add_argument(
@@ -505,6 +523,15 @@ def parse_settings(
     prioritization_error = check_prioritization(prioritization)
     if prioritization_error:
         raise ConfigError(f"--delete-prioritization: {prioritization_error}")
+    identify_prioritization = _column_list([a.identify_prioritization])
+    bad = [p for p in identify_prioritization if p not in PRIORITIZATIONS]
+    prioritization_error = check_prioritization(identify_prioritization) or (
+        f"unknown value(s) {bad}; use {PRIORITIZATIONS}"
+        if bad or not identify_prioritization
+        else None
+    )
+    if prioritization_error:
+        raise ConfigError(f"--identify-prioritization: {prioritization_error}")
 
     api_key = check_api_key(env.get(API_KEY_ENV))
     endpoint_raw = env.get(ENDPOINT_ENV) or None
@@ -551,6 +578,7 @@ def parse_settings(
         ignore_ledger=a.ignore_ledger,
         report_path=Path(a.report).expanduser() if a.report else None,
         delete_prioritization=prioritization,
+        identify_prioritization=identify_prioritization,
         chunk_rows=a.chunk_rows,
         progress=a.progress,
         log_interval=a.log_interval,

@@ -232,9 +232,26 @@ def check_new_alias(obj: dict, limits: Limits = Limits()) -> str | None:
     return None
 
 
+def check_prioritization(value: object) -> str | None:
+    """Braze's ``prioritization`` list: known values, each once, not both ``identified`` and
+    ``unidentified``."""
+    known = {"identified", "unidentified", "most_recently_updated"}
+    if not isinstance(value, list) or not value or not set(value) <= known:
+        return f"prioritization must be a list of {sorted(known)}"
+    if len(set(value)) != len(value) or {"identified", "unidentified"} <= set(value):
+        return "prioritization names a value twice, or both identified and unidentified"
+    return None
+
+
 def check_identify(obj: dict, limits: Limits = Limits()) -> str | None:
     reason = _check_id_text(obj.get("external_id"), "external_id", limits)
-    return reason or _check_alias(obj.get("user_alias"), limits)
+    if reason:
+        return reason
+    for field in ("email", "phone"):
+        if field in obj:
+            reason = _check_id_text(obj[field], field, limits)
+            return reason or check_prioritization(obj.get("prioritization"))
+    return _check_alias(obj.get("user_alias"), limits)
 
 
 def check_delete(kind: str, value: object, limits: Limits = Limits()) -> str | None:

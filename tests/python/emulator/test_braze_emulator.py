@@ -282,3 +282,16 @@ def test_delete_refuses_identified_with_unidentified(emu):
         {"type": "invalid_prioritization", "input_array": "email_addresses", "index": 1}
     ]
     assert emu.store.deleted == [("email_addresses", good)]
+
+
+def test_identify_takes_emails_and_phone_numbers_with_a_prioritization(emu):
+    good = {"external_id": "u1", "email": "a@example.com", "prioritization": ["unidentified"]}
+    bad = {"external_id": "u2", "email": "b@example.com"}  # no prioritization
+    r = post(emu, "/users/identify", {"emails_to_identify": [good, bad]})
+    assert r.status_code == 201
+    assert r.json()["errors"] == [
+        {"type": "invalid_prioritization", "input_array": "emails_to_identify", "index": 1}
+    ]
+    phone = {"external_id": "u3", "phone": "+1555", "prioritization": ["identified"]}
+    assert post(emu, "/users/identify", {"phone_numbers_to_identify": [phone]}).status_code == 201
+    assert emu.store.identified == [good, phone]

@@ -392,3 +392,47 @@ def test_alias_rows_without_update_existing_only_false_are_warned_about(box, emu
     # the emulator plays Braze: only the row that said false created a profile
     assert [a["user_alias"]["alias_name"] for a in emu.store.attributes] == ["n2"]
     assert emu.store.attributes_ignored == 2
+
+
+def test_user_identifying_is_treasure_datas_label_for_identify():
+    from braze_currents.exporter.modes import Mode, parse_mode
+
+    assert parse_mode("User - Identifying") is Mode.IDENTIFY
+    assert parse_mode("user identifying") is Mode.IDENTIFY
+
+
+def test_identify_by_email_and_by_phone(box, emu, run):
+    box.add_model(
+        "identify_mixed",
+        """SELECT * FROM (VALUES
+            ('u1', 'n1', 'crm', NULL, NULL),
+            ('u2', NULL, NULL, 'b@example.com', NULL),
+            ('u3', NULL, NULL, NULL, '+15551234567'),
+            ('u4', NULL, NULL, 'c@example.com', '+15557654321'),
+            (NULL, NULL, NULL, 'd@example.com', NULL)
+        ) t(external_id, alias_name, alias_label, email, phone)""",
+    )
+    result = run("--model", "identify_mixed", "--mode", "User - Identifying",
+                 "--skip-on-invalid-records")  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.report["sent"] == 3 and result.report["skipped_invalid"] == 2
+    assert result.report["requests"] == 3  # one array per request
+    prioritization = ["unidentified", "most_recently_updated"]  # the default
+    assert sorted(emu.store.identified, key=lambda e: e["external_id"]) == [
+        {"external_id": "u1", "user_alias": {"alias_name": "n1", "alias_label": "crm"}},
+        {"external_id": "u2", "email": "b@example.com", "prioritization": prioritization},
+        {"external_id": "u3", "phone": "+15551234567", "prioritization": prioritization},
+    ]
+    reasons = {r["row_key"]: r["reason"] for r in result.report["rejects"]}
+    assert "exactly one of" in reasons["external_id=u4, email=c@example.com, phone=+15557654321"]
+    assert "external_id" in reasons["email=d@example.com"]
+
+
+def test_identify_prioritization_is_a_setting(box, emu, run):
+    box.add_model("identify_email", "SELECT 'u2' AS external_id, 'b@example.com' AS email")
+    result = run("--model", "identify_email", "--mode", "user_identify",
+                 "--identify-prioritization", "identified")  # fmt: skip
+    assert result.code == 0, result.err
+    assert emu.store.identified == [
+        {"external_id": "u2", "email": "b@example.com", "prioritization": ["identified"]}
+    ]
