@@ -10,12 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-PERMISSIONS = ("users.track", "users.identify", "users.alias.new", "users.delete")
+PERMISSIONS = (
+    "users.track",
+    "users.identify",
+    "users.alias.new",
+    "users.delete",
+    "subscription.status.set",
+)
 ENDPOINT_PERMISSION = {
     "/users/track": "users.track",
     "/users/identify": "users.identify",
     "/users/alias/new": "users.alias.new",
     "/users/delete": "users.delete",
+    "/v2/subscription/status/set": "subscription.status.set",
 }
 TRACK_ARRAYS = ("attributes", "events", "purchases")
 DELETE_ARRAYS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")
@@ -202,3 +209,23 @@ def nested_value_error(value: object) -> str | None:
             if error:
                 return error
     return None
+
+
+SUBSCRIPTION_ID_KINDS = ("external_ids", "emails", "phones")
+
+
+def subscription_group_error(group: object) -> str | None:
+    """One ``subscription_groups`` entry of /v2/subscription/status/set."""
+    if not isinstance(group, dict) or not _text(group.get("subscription_group_id")):
+        return "invalid_subscription_group_id"
+    if group.get("subscription_state") not in ("subscribed", "unsubscribed"):
+        return "invalid_subscription_state"
+    kinds = [k for k in SUBSCRIPTION_ID_KINDS if k in group]
+    if not kinds:
+        return "missing_users"
+    for kind in kinds:
+        ids = group[kind]
+        if not isinstance(ids, list) or not ids or not all(_text(i, 987) for i in ids):
+            return f"invalid_{kind}"
+    flag = group.get("use_double_opt_in_logic", False)
+    return None if isinstance(flag, bool) else "invalid_use_double_opt_in_logic"

@@ -50,6 +50,8 @@ class EmulatorConfig:
     users_max_objects: int = 50
     track_rate: tuple[int, float] = (3000, 3.0)  # requests per window (seconds)
     users_rate: tuple[int, float] = (20000, 60.0)
+    subscription_rate: tuple[int, float] = (5000, 60.0)
+    subscription_max_users: int = 50
     # how a 429 says when to come back: "epoch" (X-RateLimit-Reset, unix time), "seconds"
     # (X-RateLimit-Reset, seconds remaining) or "retry-after" (X-Ratelimit-Retry-After)
     reset_style: str = "seconds"
@@ -74,6 +76,7 @@ class Store:
         self.aliases: list[dict] = []
         self.identified: list[dict] = []
         self.deleted: list[tuple[str, object]] = []
+        self.subscriptions: list[tuple[str, str, str, str]] = []  # group, state, kind, id
         self.statuses: Counter[int] = Counter()
         self.requests = 0  # POSTs to Braze endpoints, whatever their fate
         self.dropped = 0
@@ -102,6 +105,7 @@ class Store:
                 "aliases": len(self.aliases),
                 "identified": len(self.identified),
                 "deleted": len(self.deleted),
+                "subscriptions": len(self.subscriptions),
             }
 
     def dump(self) -> dict[str, object]:
@@ -113,6 +117,7 @@ class Store:
                 "aliases": list(self.aliases),
                 "identified": list(self.identified),
                 "deleted": [list(d) for d in self.deleted],
+                "subscriptions": [list(s) for s in self.subscriptions],
             }
 
 
@@ -149,6 +154,7 @@ class EmulatorState:
         self.windows = {
             "track": _Window(*config.track_rate),
             "users": _Window(*config.users_rate),
+            "subscription": _Window(*config.subscription_rate),
         }
         self.rng = random.Random(config.faults.seed)
         self.rng_lock = threading.Lock()
@@ -372,11 +378,38 @@ def _delete(state: EmulatorState, body: dict) -> tuple[int, dict]:
     return 201, reply
 
 
+def _subscription_status(state: EmulatorState, body: dict) -> tuple[int, dict]:
+    """/v2/subscription/status/set: Braze validates the request as a whole (400 on any bad
+    entry), at most ``subscription_max_users`` users in all, never emails and phones together."""
+    groups = body.get("subscription_groups")
+    if not isinstance(groups, list) or not groups:
+        raise _Reply(400, {"message": "'subscription_groups' must be a non-empty array"})
+    for index, group in enumerate(groups):
+        error = rules.subscription_group_error(group)
+        if error:
+            raise _Reply(400, {"message": f"subscription_groups[{index}]: {error}"})
+    kinds = {k for g in groups for k in rules.SUBSCRIPTION_ID_KINDS if k in g}
+    if {"emails", "phones"} <= kinds:
+        raise _Reply(400, {"message": "emails and phones cannot be sent in one request"})
+    users = sum(len(g[k]) for g in groups for k in rules.SUBSCRIPTION_ID_KINDS if k in g)
+    if users > state.config.subscription_max_users:
+        raise _Reply(400, {"message": "Max Input Length Exceeded", "errors": ["too many users"]})
+    with state.store.lock:
+        for g in groups:
+            for kind in rules.SUBSCRIPTION_ID_KINDS:
+                for user in g.get(kind, ()):
+                    state.store.subscriptions.append(
+                        (g["subscription_group_id"], g["subscription_state"], kind, user)
+                    )
+    return 201, {"message": "success"}
+
+
 ENDPOINTS = {
     "/users/track": ("track", _track),
     "/users/alias/new": ("users", _alias_new),
     "/users/identify": ("users", _identify),
     "/users/delete": ("users", _delete),
+    "/v2/subscription/status/set": ("subscription", _subscription_status),
 }
 
 

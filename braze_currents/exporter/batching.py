@@ -40,6 +40,9 @@ def item_key(item: Item) -> str:
     parts = [
         f"{k}={element[k]}" for k in ("external_id", "braze_id", "email", "phone") if k in element
     ]
+    for k in ("external_ids", "emails", "phones"):  # a subscription group object
+        if isinstance(element.get(k), list):
+            parts.append(f"{k[:-1]}={','.join(map(str, element[k]))}")
     alias = element.get("user_alias")
     if isinstance(alias, dict):
         parts.append(f"alias={alias.get('alias_name')}/{alias.get('alias_label')}")
@@ -58,14 +61,20 @@ def journal_line(item: Item) -> str:
     return f"{item.row_hash}\t{item.occurrence}\t\t\n"
 
 
+def array_of(kind: str) -> str:
+    """The request array of a batch kind: the kind up to a ``#``, after which a kind may name
+    what keeps its requests apart (``subscription_groups#emails``)."""
+    return kind.partition("#")[0]
+
+
 def envelope(kind: str, bodies: Iterable[bytes]) -> bytes:
-    """The request body ``{"<kind>":[...]}`` around elements that are already JSON."""
-    return b'{"' + kind.encode() + b'":[' + b",".join(bodies) + b"]}"
+    """The request body ``{"<array>":[...]}`` around elements that are already JSON."""
+    return b'{"' + array_of(kind).encode() + b'":[' + b",".join(bodies) + b"]}"
 
 
 def envelope_size(kind: str, sizes: int, count: int) -> int:
-    """Bytes of ``{"<kind>":[...]}`` around ``count`` elements of ``sizes`` bytes in all."""
-    return len(kind) + 7 + sizes + max(0, count - 1)
+    """Bytes of ``{"<array>":[...]}`` around ``count`` elements of ``sizes`` bytes in all."""
+    return len(array_of(kind)) + 7 + sizes + max(0, count - 1)
 
 
 # A row DuckDB rendered: (position, element JSON, journal line).
@@ -208,7 +217,7 @@ def rendered_batches(
     in ``max_bytes`` is closed whole; otherwise the rows go through ``add`` one by one until
     that batch is closed."""
     limit, max_bytes, add = batcher.max_objects, batcher.max_bytes, batcher.add
-    head, tail = '{"' + kind + '":[', "]}"
+    head, tail = '{"' + array_of(kind) + '":[', "]}"
     rest: list[Rendered] = []
     for chunk in chunks:
         rows = rest + chunk if rest else chunk

@@ -172,7 +172,7 @@ def object_errors(data: dict | None, kind: str, count: int) -> tuple[dict[int, s
             isinstance(index, int)
             and not isinstance(index, bool)
             and 0 <= index < count
-            and (array is None or array == kind)
+            and (array is None or array == kind.partition("#")[0])
         ):
             mapped.setdefault(index, reason)
         else:

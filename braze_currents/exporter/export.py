@@ -456,6 +456,8 @@ class Export:
         return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
 
     def _batch_limit(self) -> int:
+        if self.target.rate_group is RateGroup.SUBSCRIPTION:
+            return self.s.batch.subscription
         if self.target.rate_group is RateGroup.USERS:
             return {
                 "/users/alias/new": self.s.batch.new_alias,
@@ -493,6 +495,8 @@ class Export:
         assert s.endpoint and s.api_key
         if self.target.rate_group is RateGroup.TRACK:
             requests, window = s.rate.track_requests, s.rate.track_window
+        elif self.target.rate_group is RateGroup.SUBSCRIPTION:
+            requests, window = s.rate.subscription_requests, s.rate.subscription_window
         else:
             requests, window = s.rate.users_requests, s.rate.users_window
         limiter = RateLimiter(requests, window, s.rate.headroom)

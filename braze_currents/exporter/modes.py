@@ -12,6 +12,7 @@ class Mode(enum.StrEnum):
     IDENTIFY = "user_identify"
     TRACK = "user_track"
     DELETE = "user_delete"
+    SUBSCRIPTION_STATUS = "user_subscription_status"
 
 
 class RecordType(enum.StrEnum):
@@ -27,6 +28,8 @@ TD_MODE_LABELS = {
     "User - Identifying": Mode.IDENTIFY,  # Braze's own page spells it so
     "User - Track": Mode.TRACK,
     "User - Delete": Mode.DELETE,
+    "Update user's subscription group status": Mode.SUBSCRIPTION_STATUS,
+    "User - Subscription Status": Mode.SUBSCRIPTION_STATUS,
 }
 
 
@@ -63,6 +66,7 @@ class RateGroup(enum.StrEnum):
 
     TRACK = "track"
     USERS = "users"
+    SUBSCRIPTION = "subscription"  # /subscription/status/set and its v2
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,18 @@ TRACK_ARRAYS = {
 # /users/identify: an alias, an email or a phone number to identify, one array per request.
 IDENTIFY_KINDS = ("aliases_to_identify", "emails_to_identify", "phone_numbers_to_identify")
 
+# /v2/subscription/status/set: each group object names its users by one of these; a request
+# never mixes them (Braze refuses emails and phones together).
+SUBSCRIPTION_KINDS = ("external_ids", "emails", "phones")
+SUBSCRIPTION_ARRAY = "subscription_groups"
+
+
+def subscription_kind(identifier_kind: str) -> str:
+    """The batch kind of a subscription row: the body's array and, after ``#``, the identifier
+    kind that keeps requests apart (``batching.array_of`` strips it)."""
+    return f"{SUBSCRIPTION_ARRAY}#{identifier_kind}"
+
+
 # /users/delete takes exactly one of these arrays per request.
 DELETE_KINDS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")
 
@@ -100,6 +116,10 @@ def target_for(mode: Mode, record_type: RecordType | None) -> Target:
         return Target("/users/alias/new", "user_aliases", RateGroup.USERS)
     if mode is Mode.IDENTIFY:
         return Target("/users/identify", "aliases_to_identify", RateGroup.USERS)
+    if mode is Mode.SUBSCRIPTION_STATUS:
+        return Target(
+            "/v2/subscription/status/set", subscription_kind("external_ids"), RateGroup.SUBSCRIPTION
+        )
     return Target("/users/delete", "external_ids", RateGroup.USERS)
 
 

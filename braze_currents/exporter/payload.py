@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from braze_currents.exporter.modes import Mode, RecordType
+from braze_currents.exporter.modes import Mode, RecordType, subscription_kind
 
 ISO_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 ISO_DATE = "%Y-%m-%d"
@@ -30,6 +30,8 @@ ALIAS_COLUMNS = ("alias_name", "alias_label")
 IDENTIFIER_COLUMNS = ("external_id", "braze_id", "alias_name", "alias_label", "email", "phone")
 EVENT_FIELDS = ("app_id", "name", "time")  # in the order they appear in the object
 PURCHASE_FIELDS = ("app_id", "product_id", "currency", "price", "quantity", "time")
+SUBSCRIPTION_COLUMNS = ("subscription_group_id", "subscription_state", "use_double_opt_in_logic")
+SUBSCRIPTION_STATES = ("subscribed", "unsubscribed")
 FLAG_UPDATE_EXISTING = "_update_existing_only"
 FLAG_MERGE_OBJECTS = "_merge_objects"
 SYNTHETIC_PREFIX = "__braze_"
@@ -292,6 +294,7 @@ class ObjectShaper:
                 Mode.NEW_ALIAS: {"alias_name", "alias_label", "external_id"},
                 Mode.IDENTIFY: {"alias_name", "alias_label", "external_id", "email", "phone"},
                 Mode.DELETE: set(IDENTIFIER_COLUMNS),
+                Mode.SUBSCRIPTION_STATUS: {*SUBSCRIPTION_COLUMNS, "external_id", "email", "phone"},
             }[mode]
             self.extra_columns = []
             self.ignored_columns = [c for c in columns if c not in wanted]
@@ -299,6 +302,7 @@ class ObjectShaper:
             Mode.NEW_ALIAS: self._new_alias,
             Mode.IDENTIFY: self._identify,
             Mode.DELETE: self._delete,
+            Mode.SUBSCRIPTION_STATUS: self._subscription,
             Mode.TRACK: {
                 RecordType.CUSTOM_EVENTS: self._event,
                 RecordType.PURCHASES: self._purchase,
@@ -441,6 +445,41 @@ class ObjectShaper:
             "prioritization": self.prioritization,
         }
         return Shaped(kind, element)
+
+    def _subscription(self, row: dict[str, object]) -> Shaped:
+        """One group object per row, naming its one user: ``subscription_groups`` entries of
+        a request share the identifier kind (``external_ids``, ``emails`` or ``phones``)."""
+        group = _text_id(row, "subscription_group_id")
+        if group is None:
+            raise InvalidRow("subscription_group_id is required")
+        state = row.get("subscription_state")
+        if state not in SUBSCRIPTION_STATES:
+            raise InvalidRow(
+                f"subscription_state must be 'subscribed' or 'unsubscribed', got {state!r}"
+            )
+        found = [
+            (kind, value)
+            for column, kind in (
+                ("external_id", "external_ids"),
+                ("email", "emails"),
+                ("phone", "phones"),
+            )
+            if (value := _text_id(row, column)) is not None
+        ]
+        if len(found) != 1:
+            raise InvalidRow("exactly one of external_id, email or phone is required")
+        kind, value = found[0]
+        element: dict[str, object] = {
+            "subscription_group_id": group,
+            "subscription_state": state,
+            kind: [value],
+        }
+        if "use_double_opt_in_logic" in row:
+            flag = row["use_double_opt_in_logic"]
+            if not isinstance(flag, bool):
+                raise InvalidRow("use_double_opt_in_logic must be a boolean")
+            element["use_double_opt_in_logic"] = flag
+        return Shaped(subscription_kind(kind), element)
 
     def _delete(self, row: dict[str, object]) -> Shaped:
         found: list[tuple[str, object]] = []

@@ -59,6 +59,7 @@ class BatchSettings:
     new_alias: int = 50
     identify: int = 50
     delete: int = 50
+    subscription: int = 50  # users per /v2/subscription/status/set request
     max_request_bytes: int = 4_000_000  # Braze answers 413 above 4 MB; stay under it
 
 
@@ -68,6 +69,8 @@ class RateSettings:
     track_window: float = 3.0
     users_requests: int = 20000  # shared by alias/new, identify, delete; per users_window
     users_window: float = 60.0
+    subscription_requests: int = 5000  # /subscription/status/set and its v2, per minute
+    subscription_window: float = 60.0
     headroom: float = 0.95  # fraction of the published limit the client aims at
 
 
@@ -307,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "--mode",
         required=True,
-        help='user_new_alias, user_identify, user_track, user_delete (or "User - Track" etc.)',
+        help="user_new_alias, user_identify, user_track, user_delete, user_subscription_status "
+        '(or Treasure Data\'s labels: "User - Track" etc.)',
     )
     job.add_argument(
         "--track-record-type", help="with user_track: custom_events, purchases, user_attributes"
@@ -390,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="identifiers per /users/delete request (default %(default)s)",
     )
     limits.add_argument(
+        "--subscription-batch-size",
+        type=_positive_int,
+        default=b.subscription,
+        help="users per /v2/subscription/status/set request (default %(default)s)",
+    )
+    limits.add_argument(
         "--max-request-bytes",
         type=_positive_int,
         default=b.max_request_bytes,
@@ -418,6 +428,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=r.users_window,
         help="seconds (default %(default)s)",
+    )
+    limits.add_argument(
+        "--subscription-rate-limit",
+        type=_positive_int,
+        default=r.subscription_requests,
+        help="/v2/subscription/status/set requests per minute (default %(default)s)",
     )
     limits.add_argument(
         "--rate-headroom",
@@ -590,6 +606,7 @@ def parse_settings(
             new_alias=a.alias_batch_size,
             identify=a.identify_batch_size,
             delete=a.delete_batch_size,
+            subscription=a.subscription_batch_size,
             max_request_bytes=a.max_request_bytes,
         ),
         rate=RateSettings(
@@ -597,6 +614,7 @@ def parse_settings(
             track_window=a.track_rate_window,
             users_requests=a.users_rate_limit,
             users_window=a.users_rate_window,
+            subscription_requests=a.subscription_rate_limit,
             headroom=a.rate_headroom,
         ),
         http=HttpSettings(

@@ -265,6 +265,20 @@ def check_delete(kind: str, value: object, limits: Limits = Limits()) -> str | N
     return _check_id_text(value.get(field), field, limits)
 
 
+def check_subscription(obj: dict, limits: Limits = Limits()) -> str | None:
+    ids = [k for k in ("external_ids", "emails", "phones") if k in obj]
+    if len(ids) != 1 or not isinstance(obj[ids[0]], list) or len(obj[ids[0]]) != 1:
+        return "a subscription entry names exactly one user"
+    reason = _check_id_text(obj[ids[0]][0], ids[0][:-1], limits)
+    if reason:
+        return reason
+    if not isinstance(obj.get("subscription_group_id"), str) or not obj["subscription_group_id"]:
+        return "subscription_group_id must be a non-empty string"
+    if obj.get("subscription_state") not in ("subscribed", "unsubscribed"):
+        return "subscription_state must be 'subscribed' or 'unsubscribed'"
+    return _check_flags(obj, ("use_double_opt_in_logic",))
+
+
 def checker_for(
     mode: Mode, record_type: RecordType | None, limits: Limits = Limits()
 ) -> Callable[[str, object], str | None]:
@@ -276,6 +290,8 @@ def checker_for(
         fn = check_new_alias
     elif mode is Mode.IDENTIFY:
         fn = check_identify
+    elif mode is Mode.SUBSCRIPTION_STATUS:
+        fn = check_subscription
     elif record_type is RecordType.CUSTOM_EVENTS:
         fn = check_event
     elif record_type is RecordType.PURCHASES:

@@ -295,3 +295,24 @@ def test_identify_takes_emails_and_phone_numbers_with_a_prioritization(emu):
     phone = {"external_id": "u3", "phone": "+1555", "prioritization": ["identified"]}
     assert post(emu, "/users/identify", {"phone_numbers_to_identify": [phone]}).status_code == 201
     assert emu.store.identified == [good, phone]
+
+
+def test_subscription_status_set_limits_and_validation(emu):
+    group = {"subscription_group_id": "g", "subscription_state": "subscribed"}
+    ok = post(emu, "/v2/subscription/status/set",
+              {"subscription_groups": [{**group, "external_ids": ["u1", "u2"]}]})  # fmt: skip
+    assert ok.status_code == 201
+    assert emu.store.subscriptions == [
+        ("g", "subscribed", "external_ids", "u1"),
+        ("g", "subscribed", "external_ids", "u2"),
+    ]
+    both = [{**group, "emails": ["a@example.com"]}, {**group, "phones": ["+1555"]}]
+    assert (
+        post(emu, "/v2/subscription/status/set", {"subscription_groups": both}).status_code == 400
+    )
+    many = [{**group, "external_ids": [f"u{i}" for i in range(51)]}]
+    r = post(emu, "/v2/subscription/status/set", {"subscription_groups": many})
+    assert r.status_code == 400 and "Max Input Length" in r.json()["message"]
+    bad = [{**group, "subscription_state": "maybe", "external_ids": ["u9"]}]
+    assert post(emu, "/v2/subscription/status/set", {"subscription_groups": bad}).status_code == 400
+    assert len(emu.store.subscriptions) == 2

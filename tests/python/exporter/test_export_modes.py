@@ -436,3 +436,42 @@ def test_identify_prioritization_is_a_setting(box, emu, run):
     assert emu.store.identified == [
         {"external_id": "u2", "email": "b@example.com", "prioritization": ["identified"]}
     ]
+
+
+def test_subscription_status_groups_users_into_requests_of_one_identifier_kind(box, emu, run):
+    box.add_model(
+        "subs",
+        """SELECT * FROM (VALUES
+            ('g1', 'subscribed', 'u1', NULL, NULL),
+            ('g1', 'unsubscribed', 'u2', NULL, NULL),
+            ('g2', 'subscribed', NULL, 'a@example.com', NULL),
+            ('g3', 'subscribed', NULL, NULL, '+15551234567'),
+            ('g1', 'maybe', 'u3', NULL, NULL),
+            ('g1', 'subscribed', NULL, 'b@example.com', '+15550000000')
+        ) t(subscription_group_id, subscription_state, external_id, email, phone)""",
+    )
+    result = run("--model", "subs", "--mode", "user_subscription_status",
+                 "--skip-on-invalid-records")  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.report["sent"] == 4 and result.report["skipped_invalid"] == 2
+    assert result.report["requests"] == 3  # external ids, emails, phones: never mixed
+    assert sorted(emu.store.subscriptions) == [
+        ("g1", "subscribed", "external_ids", "u1"),
+        ("g1", "unsubscribed", "external_ids", "u2"),
+        ("g2", "subscribed", "emails", "a@example.com"),
+        ("g3", "subscribed", "phones", "+15551234567"),
+    ]
+    reasons = sorted(r["reason"] for r in result.report["rejects"])
+    assert "subscription_state" in reasons[1] or "subscription_state" in reasons[0]
+    assert any("exactly one of" in r for r in reasons)
+
+
+def test_subscription_status_sends_at_most_50_users_a_request(box, emu, run):
+    box.add_model(
+        "subs_many",
+        "SELECT 'g1' AS subscription_group_id, 'subscribed' AS subscription_state, "
+        "'u' || i AS external_id, TRUE AS use_double_opt_in_logic FROM range(120) t(i)",
+    )
+    result = run("--model", "subs_many", "--mode", "Update user's subscription group status")
+    assert result.code == 0, result.err
+    assert result.report["requests"] == 3 and len(emu.store.subscriptions) == 120
