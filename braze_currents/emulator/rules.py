@@ -16,9 +16,11 @@ PERMISSIONS = (
     "users.alias.new",
     "users.delete",
     "subscription.status.set",
+    "users.track.bulk",
 )
 ENDPOINT_PERMISSION = {
     "/users/track": "users.track",
+    "/users/track/bulk": "users.track.bulk",
     "/users/identify": "users.identify",
     "/users/alias/new": "users.alias.new",
     "/users/delete": "users.delete",

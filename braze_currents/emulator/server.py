@@ -47,6 +47,8 @@ class EmulatorConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     track_max_objects: int = 75
     track_limit_per_array: bool = False  # legacy accounts: 75 per array instead of in total
+    bulk_max_objects: int = 1000  # /users/track/bulk: 1,000 users ...
+    bulk_max_body_bytes: int = 2 * 1024 * 1024  # ... and 2 MB a request
     users_max_objects: int = 50
     track_rate: tuple[int, float] = (3000, 3.0)  # requests per window (seconds)
     users_rate: tuple[int, float] = (20000, 60.0)
@@ -81,6 +83,8 @@ class Store:
         self.requests = 0  # POSTs to Braze endpoints, whatever their fate
         self.dropped = 0
         self.objects_received = 0
+        self.bulk_requests = 0  # answered on /users/track/bulk
+        self.max_body_bytes = 0  # the largest request body received
         self.nested_voided = 0  # nested attribute updates dropped with a request's bad one
         self.attributes_ignored = 0  # alias rows, update-only, for an alias nobody created
         self.known_aliases: set[tuple[str, str] | None] = set()  # (name, label) created
@@ -195,13 +199,23 @@ class EmulatorState:
 # --- endpoint logic ----------------------------------------------------------------------------
 
 
-def _track(state: EmulatorState, body: dict) -> tuple[int, dict]:
+def _track_bulk(state: EmulatorState, body: dict) -> tuple[int, dict]:
+    """/users/track/bulk: /users/track's objects, up to ``bulk_max_objects`` a request."""
+    arrays = [body[k] for k in rules.TRACK_ARRAYS if isinstance(body.get(k), list)]
+    if sum(len(v) for v in arrays) > state.config.bulk_max_objects:
+        raise _Reply(400, {"message": "Max Input Length Exceeded", "errors": ["too many objects"]})
+    with state.store.lock:
+        state.store.bulk_requests += 1
+    return _track(state, body, bulk=True)
+
+
+def _track(state: EmulatorState, body: dict, bulk: bool = False) -> tuple[int, dict]:
     c = state.config
     arrays = {k: body[k] for k in rules.TRACK_ARRAYS if k in body}
     if not arrays or not all(isinstance(v, list) for v in arrays.values()):
         raise _Reply(400, {"message": rules.FATAL_TRACK_MESSAGE})
     sizes = [len(v) for v in arrays.values()]
-    too_many = (
+    too_many = not bulk and (
         max(sizes) > c.track_max_objects
         if c.track_limit_per_array
         else sum(sizes) > c.track_max_objects
@@ -406,6 +420,7 @@ def _subscription_status(state: EmulatorState, body: dict) -> tuple[int, dict]:
 
 ENDPOINTS = {
     "/users/track": ("track", _track),
+    "/users/track/bulk": ("track", _track_bulk),
     "/users/alias/new": ("users", _alias_new),
     "/users/identify": ("users", _identify),
     "/users/delete": ("users", _delete),
@@ -516,7 +531,14 @@ class Handler(BaseHTTPRequestHandler):
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise _Reply(415, {"message": "Content-Type must be application/json"})
-        if len(raw) > config.max_body_bytes:
+        with state.store.lock:
+            state.store.max_body_bytes = max(state.store.max_body_bytes, len(raw))
+        limit = (
+            config.bulk_max_body_bytes
+            if self.path == "/users/track/bulk"
+            else config.max_body_bytes
+        )
+        if len(raw) > limit:
             raise _Reply(413, {"message": "Payload Too Large"})
 
         window = state.windows[group]

@@ -13,6 +13,7 @@ in memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import tempfile
@@ -41,7 +42,7 @@ from braze_currents.exporter.progress import Progress, choose_style
 from braze_currents.exporter.ratelimit import RateLimiter
 from braze_currents.exporter.report import Tally
 from braze_currents.exporter.sender import SendContext, Sender
-from braze_currents.exporter.settings import ConfigError, Settings
+from braze_currents.exporter.settings import BULK_PATH, ConfigError, Settings
 from braze_currents.exporter.source import (
     SOURCE_ALIAS,
     LedgerJoin,
@@ -116,6 +117,8 @@ class Export:
         self.tally = Tally(settings.spool_dir)
         self.run_id = uuid.uuid4().hex
         self.target = target_for(settings.mode, settings.record_type)
+        if settings.track_bulk:  # the same objects and ledger, another endpoint
+            self.target = dataclasses.replace(self.target, path=BULK_PATH)
         self.streamed: int | None = None  # rows the stream query returned, once it is read whole
         self.late_invalid = False
         self._spill: tempfile.TemporaryDirectory | None = None

@@ -63,6 +63,11 @@ class BatchSettings:
     max_request_bytes: int = 4_000_000  # Braze answers 413 above 4 MB; stay under it
 
 
+BULK_OBJECTS = 1000  # /users/track/bulk: up to 1,000 users ...
+BULK_MAX_REQUEST_BYTES = 2_000_000  # ... and 2 MB a request
+BULK_PATH = "/users/track/bulk"
+
+
 @dataclass(frozen=True)
 class RateSettings:
     track_requests: int = 3000  # per track_window seconds
@@ -107,6 +112,7 @@ class Settings:
     delta: bool = False
     ignore_ledger: bool = False
     report_path: Path | None = None
+    track_bulk: bool = False  # user_track through /users/track/bulk (backfills)
     delete_prioritization: tuple[str, ...] = ()
     identify_prioritization: tuple[str, ...] = ("unidentified", "most_recently_updated")
     chunk_rows: int = 10_000
@@ -339,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="user_attributes: send only attributes changed since the last acknowledged export",
     )
+    job.add_argument(
+        "--track-bulk",
+        action="store_true",
+        help=f"user_track through {BULK_PATH} for backfills: up to {BULK_OBJECTS} objects and "
+        "2 MB a request, its own users.track.bulk permission, the same ledger",
+    )
     job.add_argument("--report", metavar="PATH", help="write a JSON report here")
     job.add_argument("--database", metavar="PATH", help="DuckDB file (else CURRENTS_DUCKDB_PATH)")
     job.add_argument(
@@ -529,6 +541,8 @@ def parse_settings(
         raise ConfigError("--mode user_track needs --track-record-type")
     if mode is not Mode.TRACK and record_type is not None:
         raise ConfigError("--track-record-type goes with --mode user_track only")
+    if a.track_bulk and mode is not Mode.TRACK:
+        raise ConfigError("--track-bulk goes with --mode user_track only")
     if a.delta and record_type is not RecordType.USER_ATTRIBUTES:
         raise ConfigError("--delta works with --track-record-type user_attributes only")
 
@@ -593,6 +607,7 @@ def parse_settings(
         delta=a.delta,
         ignore_ledger=a.ignore_ledger,
         report_path=Path(a.report).expanduser() if a.report else None,
+        track_bulk=a.track_bulk,
         delete_prioritization=prioritization,
         identify_prioritization=identify_prioritization,
         chunk_rows=a.chunk_rows,
@@ -602,12 +617,20 @@ def parse_settings(
         memory_limit=a.memory_limit or env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
         max_vacuum_tasks=env.get(VACUUM_ENV) or DEFAULT_VACUUM_TASKS,
         batch=BatchSettings(
-            track_objects=a.track_batch_size,
+            track_objects=(
+                max(a.track_batch_size, BULK_OBJECTS)
+                if a.track_bulk and a.track_batch_size == BatchSettings.track_objects
+                else a.track_batch_size
+            ),
             new_alias=a.alias_batch_size,
             identify=a.identify_batch_size,
             delete=a.delete_batch_size,
             subscription=a.subscription_batch_size,
-            max_request_bytes=a.max_request_bytes,
+            max_request_bytes=(
+                min(a.max_request_bytes, BULK_MAX_REQUEST_BYTES)
+                if a.track_bulk
+                else a.max_request_bytes
+            ),
         ),
         rate=RateSettings(
             track_requests=a.track_rate_limit,

@@ -475,3 +475,47 @@ def test_subscription_status_sends_at_most_50_users_a_request(box, emu, run):
     result = run("--model", "subs_many", "--mode", "Update user's subscription group status")
     assert result.code == 0, result.err
     assert result.report["requests"] == 3 and len(emu.store.subscriptions) == 120
+
+
+def test_track_bulk_sends_up_to_1000_objects_a_request_with_the_same_ledger(box, emu, run):
+    box.add_model("events", events_sql(2500))
+    args = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
+    result = run(*args, "--track-bulk")
+    assert result.code == 0, result.err
+    assert result.report["endpoint_path"] == "/users/track/bulk"
+    assert result.report["requests"] == 3 and emu.store.bulk_requests == 3
+    assert len(emu.store.events) == 2500
+    again = run(*args)  # the ledger is shared with /users/track: nothing is sent twice
+    assert again.report["already_delivered"] == 2500 and again.report["sent"] == 0
+
+
+def test_track_bulk_keeps_requests_under_2_mb(box, emu, run):
+    box.add_model(
+        "big_events",
+        "SELECT 'u' || i AS external_id, 'e' AS name, TIMESTAMP '2024-05-01' AS time, "
+        + ", ".join(f"repeat('{c}', 250) AS p{c}" for c in "abcdefghi")
+        + " FROM range(3000) t(i)",
+    )
+    result = run("--model", "big_events", "--mode", "user_track",
+                 "--track-record-type", "custom_events", "--track-bulk")  # fmt: skip
+    assert result.code == 0, result.err
+    # 1,000 of these rows hold more than 2 MB: the batcher cuts by bytes first
+    assert 1_500_000 < emu.store.max_body_bytes <= 2_000_000
+    assert result.report["splits"] == 0 and result.report["requests"] > 3
+    assert len(emu.store.events) == 3000
+
+
+def test_track_bulk_needs_its_own_permission(box, emu, run):
+    box.add_model("events", events_sql(10))
+    emu.config.keys = {emu.config.api_key: {"users.track"}}
+    result = run("--model", "events", "--mode", "user_track",
+                 "--track-record-type", "custom_events", "--track-bulk")  # fmt: skip
+    assert result.code == 3
+    assert "permission" in result.report["stopped_reason"]
+    assert emu.store.requests == 1
+
+
+def test_track_bulk_goes_with_user_track_only(box, emu, run):
+    box.add_model("deletes", "SELECT 'u1' AS external_id")
+    result = run("--model", "deletes", "--mode", "user_delete", "--track-bulk")
+    assert result.code == 1 and "--track-bulk" in result.err
