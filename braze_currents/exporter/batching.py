@@ -164,6 +164,11 @@ class Batcher:
         self._items: dict[str, list[Item]] = {}
         self._sizes: dict[str, int] = {}
 
+    def lower(self, max_objects: int) -> None:
+        """From now on, batches close at ``max_objects`` (a limit learned from Braze); one that
+        is open now may close with more: the sender cuts it."""
+        self.max_objects = max(1, min(self.max_objects, max_objects))
+
     def add(self, item: Item) -> list[Batch]:
         """Adds an item; returns the batches it closed (usually none, at most two)."""
         kind = item.kind
@@ -216,13 +221,14 @@ def rendered_batches(
     ``batcher.add`` would close for their items: a run of ``max_objects`` rows whose body fits
     in ``max_bytes`` is closed whole; otherwise the rows go through ``add`` one by one until
     that batch is closed."""
-    limit, max_bytes, add = batcher.max_objects, batcher.max_bytes, batcher.add
+    max_bytes, add = batcher.max_bytes, batcher.add
     head, tail = '{"' + array_of(kind) + '":[', "]}"
     rest: list[Rendered] = []
     for chunk in chunks:
         rows = rest + chunk if rest else chunk
         start, end = 0, len(rows)
         while start < end:
+            limit = batcher.max_objects  # may be lowered while batches are in flight
             if not batcher.is_open(kind):
                 if end - start < limit:
                     break  # wait for the next chunk

@@ -128,6 +128,7 @@ class Export:
         self.stop_reason = ""
         self._sending = False  # requests may be in flight: a stop signal only stops the sender
         self._sender: Sender | None = None
+        self._batcher: Batcher | None = None
         self._started = time.monotonic()
         self.header: dict[str, object] = {
             "run_id": self.run_id,
@@ -392,7 +393,7 @@ class Export:
 
     def _batches(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> Iterator[Batch]:
         """The sending pass: the requests to make, built while earlier ones are in flight."""
-        batcher = Batcher(self._batch_limit(), self.s.batch.max_request_bytes)
+        batcher = self._batcher = Batcher(self._batch_limit(), self.s.batch.max_request_bytes)
         if not plan.rendered_sql:  # Python prepares every row
             yield from batcher.feed(self._prepared(con, plan.sql, plan.params, plan.preparer))
             yield from batcher.flush()
@@ -457,6 +458,10 @@ class Export:
 
     def _progress(self, label: str, total: int | None) -> Progress:
         return Progress(choose_style(self.s.progress), label, total, self.s.log_interval)
+
+    def _lower_batches(self, limit: int) -> None:
+        if self._batcher is not None:
+            self._batcher.lower(limit)
 
     def _batch_limit(self) -> int:
         if self.target.rate_group is RateGroup.SUBSCRIPTION:
@@ -545,6 +550,7 @@ class Export:
                 tally=self.tally,
                 on_delivered=writer.record,
                 on_progress=progress.advance,
+                on_object_limit=self._lower_batches,
             ),
             concurrency,
         )
@@ -562,6 +568,8 @@ class Export:
         if writer.error:
             sender.stop(writer.error)
         self.stop_reason = sender.stop_reason
+        if sender.object_limit is not None:
+            self.header["objects_per_request_learned"] = sender.object_limit
         if sender.config_error:
             return EXIT_ERROR
         counts = self.tally.counts

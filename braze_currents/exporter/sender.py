@@ -48,6 +48,29 @@ class SendContext:
     # returns an event set once they are durable
     on_delivered: Callable[[Batch], threading.Event | None]
     on_progress: Callable[[int], None] = lambda n: None
+    # a smaller number of objects per request learned from a refusal, for batches not built yet
+    on_object_limit: Callable[[int], None] = lambda n: None
+
+
+# Objects per /users/track request Braze documents: 75 by default, up to 50 combined on some
+# contracts. A "Max Input Length Exceeded" refusal tries the next one down, then halves.
+DOCUMENTED_TRACK_LIMITS = (75, 50)
+
+
+def smaller_limit(refused: int, path: str) -> int:
+    """The objects per request to use after a request of ``refused`` objects was refused as
+    too long: the largest documented limit below it, else half of it."""
+    if path.startswith("/users/track"):
+        for limit in DOCUMENTED_TRACK_LIMITS:
+            if limit < refused:
+                return limit
+    return max(1, refused // 2)
+
+
+def pieces(batch: Batch, limit: int) -> list[Batch]:
+    """``batch`` cut into batches of at most ``limit`` objects, in order."""
+    items = batch.items
+    return [Batch(batch.kind, items[i : i + limit]) for i in range(0, len(items), limit)]
 
 
 class InFlight:
@@ -98,6 +121,8 @@ class Sender:
         self.stopped = threading.Event()
         self.stop_reason = ""
         self.config_error = False  # stopped by a configuration error: the job exits 1
+        self.object_limit: int | None = None  # objects per request learned from a refusal
+        self._limit_lock = threading.Lock()
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2 * self.concurrency)
         self._local = threading.local()  # per thread: the durability of its last recorded batch
         # time.monotonic() when the first request went out and the last answer came in
@@ -166,7 +191,30 @@ class Sender:
     def deliver(self, batch: Batch) -> None:
         pending = [batch]
         while pending:
-            self._attempt(pending.pop(), pending)
+            batch = pending.pop()
+            limit = self.object_limit
+            if limit is not None and len(batch) > limit:  # built before the limit was learned
+                pending.extend(reversed(pieces(batch, limit)))
+                continue
+            self._attempt(batch, pending)
+
+    def _learn_limit(self, refused: int) -> int:
+        """A request of ``refused`` objects was too long for this account: the run sends at
+        most fewer from now on, instead of splitting every batch again."""
+        with self._limit_lock:
+            limit = smaller_limit(refused, self.ctx.path)
+            if self.object_limit is not None and self.object_limit <= limit:
+                return self.object_limit
+            self.object_limit = limit
+        log.warning(
+            "Braze refused %d objects in one request (Max Input Length Exceeded): sending at "
+            "most %d objects a request for the rest of the run (set --track-batch-size or "
+            "the mode's batch size to start there)",
+            refused,
+            limit,
+        )
+        self.ctx.on_object_limit(limit)
+        return limit
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -182,6 +230,11 @@ class Sender:
                 return
             if not self.window.acquire(self.stopped):
                 continue  # stopped while waiting: settled at the top of the loop
+            limit = self.object_limit
+            if limit is not None and len(batch) > limit:  # learned while this thread waited
+                self.window.release(succeeded=False)
+                pending.extend(reversed(pieces(batch, limit)))
+                return
             ctx.limiter.acquire()
             ctx.tally.add("requests")
             if self.first_request_at is None:
@@ -285,6 +338,11 @@ class Sender:
                 if rest:  # a 400 processed nothing: send the others again
                     pending.append(Batch(batch.kind, rest))
                 return
+        if verdict is Verdict.SPLIT and response.status == 400 and len(batch) > 1:
+            limit = self._learn_limit(len(batch))  # "Max Input Length Exceeded"
+            tally.add("splits")
+            pending.extend(reversed(pieces(batch, limit)))
+            return
         if len(batch) == 1:
             item = batch.items[0]
             reason = f"HTTP {response.status}: {response.message}"

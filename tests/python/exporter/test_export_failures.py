@@ -289,3 +289,26 @@ def test_a_404_names_the_key_as_well_as_the_endpoint(box, emu, run):
     assert result.code == 3
     reason = result.report["stopped_reason"]
     assert "BRAZE_REST_ENDPOINT" in reason and "BRAZE_API_KEY" in reason
+
+
+def test_a_smaller_contract_limit_is_learned_from_the_first_refusal(box, emu, run):
+    # "Monthly Active Users CY 24-25" contracts: up to 50 objects a request, not 75
+    box.add_model("events", events_sql(1500))  # 20 batches of 75
+    emu.config.track_max_objects = 50
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 1500)
+    assert emu.store.statuses[400] == 1  # one refusal, not one per batch
+    assert result.report["objects_per_request_learned"] == 50
+    assert result.report["requests"] <= 1 + 1500 // 50 + 8  # batches already built: 50 + 25
+    assert "at most 50 objects a request" in result.err
+
+
+def test_a_limit_below_the_documented_ones_is_found_by_halving(box, emu, run):
+    box.add_model("events", events_sql(300))
+    emu.config.track_max_objects = 20
+    result = run(*ARGS)
+    assert result.code == 0, result.err
+    _exactly_once(emu, 300)
+    assert result.report["objects_per_request_learned"] == 12  # 75 -> 50 -> 25 -> 12
+    assert emu.store.statuses[400] == 3
