@@ -704,3 +704,23 @@ def test_help_lists_the_exit_codes():
     for code in ("0 ", "1 ", "2 ", "3 "):
         assert f"\n  {code}" in text, code
     assert "exit codes" in text.lower()
+
+
+def test_the_exporter_docs_list_every_flag_mode_label_and_exit_code():
+    from pathlib import Path
+
+    from braze_currents.exporter.modes import TD_MODE_LABELS, Mode
+    from braze_currents.exporter.settings import build_parser
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "exporter.md").read_text()
+    flags = [
+        flag
+        for action in build_parser()._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag != "--help"
+    ]
+    assert [f for f in flags if f"`{f}" not in docs] == []
+    assert [m.value for m in Mode if f"`{m.value}`" not in docs] == []
+    assert [label for label in TD_MODE_LABELS if f'"{label}"' not in docs] == []
+    for code in range(4):
+        assert f"\n| {code} |" in docs
