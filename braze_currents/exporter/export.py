@@ -354,25 +354,21 @@ class Export:
         info = self.ledger_info = {"path": where, "in_warehouse": s.ledger_path is None}
         self.header["ledger"] = info
         try:
-            in_warehouse = ledger_mod.check_format(
-                con,
-                ledger_mod.IN_WAREHOUSE,
-                f"in the warehouse {s.database}",
-                read_only=s.dry_run or s.ledger_path is not None,
-            )[0]
             copy_from: ledger_mod.Tables | None = None
             if s.ledger_path is None:
-                tables: ledger_mod.Tables | None = ledger_mod.IN_WAREHOUSE
-                version, migrated = in_warehouse, None
-                if in_warehouse is None:
-                    tables = None
-                elif not s.dry_run:  # check_format created or migrated it just now
-                    version, migrated = ledger_mod.check_format(con, tables, where)
+                version, migrated = ledger_mod.check_format(
+                    con, ledger_mod.IN_WAREHOUSE, where, read_only=s.dry_run
+                )
+                tables = ledger_mod.IN_WAREHOUSE if version is not None else None
             elif not s.ledger_path.exists():
-                if in_warehouse is not None and ledger_mod.history(con, key):
+                warehouse_has = ledger_mod.check_format(
+                    con, ledger_mod.IN_WAREHOUSE, f"in the warehouse {s.database}", read_only=True
+                )[0]
+                if warehouse_has is not None and ledger_mod.history(con, key):
                     copy_from = ledger_mod.IN_WAREHOUSE  # the ledger moves out of the warehouse
+                version, migrated = None, None
                 if s.dry_run or (s.require_ledger and not s.first_run and copy_from is None):
-                    tables, version, migrated = None, None, None  # create no empty ledger file
+                    tables = None  # create no empty ledger file
                 else:
                     s.ledger_path.parent.mkdir(parents=True, exist_ok=True)
                     tables = ledger_mod.attach(con, s.ledger_path, read_only=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 
 import duckdb
+import pytest
 
 from braze_currents.exporter import ledger
 from braze_currents.exporter.sandbox import Sandbox, events_sql
@@ -115,10 +116,12 @@ def test_require_ledger_and_ignore_ledger_contradict(box, emu, run):
     assert emu.store.events == []
 
 
-def test_a_ledger_of_the_pre_versioned_layout_is_migrated(box, emu, run, tmp_path):
+@pytest.mark.parametrize("where", ["warehouse", "file"])
+def test_a_ledger_of_the_pre_versioned_layout_is_migrated(box, emu, run, tmp_path, where):
     box.add_model("events", events_sql(30))
-    path = tmp_path / "ledger.duckdb"
-    assert run(*ARGS, "--ledger", str(path)).code == 0
+    path = tmp_path / "ledger.duckdb" if where == "file" else box.database
+    flags = ["--ledger", str(path)] if where == "file" else []
+    assert run(*ARGS, *flags).code == 0
     with duckdb.connect(str(path)) as con:  # back to format 1: exactly the three old tables
         con.execute("DROP TABLE braze_export.ledger_format")
         for table, columns in FORMAT_1_COLUMNS.items():
@@ -128,7 +131,7 @@ def test_a_ledger_of_the_pre_versioned_layout_is_migrated(box, emu, run, tmp_pat
                 [table],
             ).fetchall()
             assert [c for (c,) in found] == columns
-    again = run(*ARGS, "--ledger", str(path))
+    again = run(*ARGS, *flags)
     assert again.code == 0, again.err
     assert "format 1" in again.err and "migrated" in again.err
     assert again.report["sent"] == 0 and again.report["already_delivered"] == 30
