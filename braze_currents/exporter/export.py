@@ -364,7 +364,7 @@ class Export:
                 warehouse_has = ledger_mod.check_format(
                     con, ledger_mod.IN_WAREHOUSE, f"in the warehouse {s.database}", read_only=True
                 )[0]
-                if warehouse_has is not None and ledger_mod.history(con, key):
+                if warehouse_has is not None and ledger_mod.has_history(con, key):
                     copy_from = ledger_mod.IN_WAREHOUSE  # the ledger moves out of the warehouse
                 version, migrated = None, None
                 if s.dry_run or (s.require_ledger and not s.first_run and copy_from is None):
@@ -395,8 +395,8 @@ class Export:
             recovered = ledger_mod.apply_journals(con, journals, tables)
             if recovered:
                 log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
-        seen = ledger_mod.history(con, key, tables) if tables is not None else 0
-        info["first_run"] = seen == 0
+        seen = tables is not None and ledger_mod.has_history(con, key, tables)
+        info["first_run"] = not seen
         described = f"model {s.model}, mode {s.label} and endpoint {s.endpoint or '-'}"
         if s.first_run and seen:
             raise ConfigError(

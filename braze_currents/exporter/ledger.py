@@ -248,14 +248,14 @@ def acknowledged(con: duckdb.DuckDBPyConnection, key: str, tables: Tables = IN_W
     )
 
 
-def history(con: duckdb.DuckDBPyConnection, key: str, tables: Tables = IN_WAREHOUSE) -> int:
-    """Runs, deliveries and attribute states the ledger holds for this export: 0 means it has
-    never seen it (a first run, or a lost ledger)."""
-    return int(
+def has_history(con: duckdb.DuckDBPyConnection, key: str, tables: Tables = IN_WAREHOUSE) -> bool:
+    """Whether the ledger holds a run, a delivery or an attribute state of this export: False
+    means it has never seen it (a first run, or a lost ledger)."""
+    return bool(
         con.execute(
-            f"SELECT (SELECT count(*) FROM {tables.runs} WHERE export_key = $1) "
-            f"+ (SELECT count(*) FROM {tables.deliveries} WHERE export_key = $1) "
-            f"+ (SELECT count(*) FROM {tables.attribute_state} WHERE export_key = $1)",
+            f"SELECT EXISTS (SELECT 1 FROM {tables.runs} WHERE export_key = $1) "
+            f"OR EXISTS (SELECT 1 FROM {tables.deliveries} WHERE export_key = $1) "
+            f"OR EXISTS (SELECT 1 FROM {tables.attribute_state} WHERE export_key = $1)",
             [key],
         ).fetchone()[0]
     )
