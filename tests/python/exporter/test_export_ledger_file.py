@@ -204,3 +204,20 @@ def test_a_dry_run_reads_a_ledger_file_and_writes_none(box, emu, run, tmp_path):
     second = run(*ARGS, *dry, str(tmp_path / "b"))
     assert second.code == 0 and second.report["would_send"] == 3
     assert second.report["already_delivered"] == 10
+
+
+def test_ledger_settings(tmp_path):
+    from braze_currents.exporter.settings import ConfigError, parse_settings
+
+    env = {"CURRENTS_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    env |= {"BRAZE_REST_ENDPOINT": "http://127.0.0.1:9", "BRAZE_API_KEY": "k"}
+    plain = parse_settings(ARGS, env)
+    assert plain.ledger_path is None and plain.ledger_file == tmp_path / "w.duckdb"
+    assert plain.lock_timeout == 0 and not plain.require_ledger and not plain.first_run
+    own_file = ["--ledger", str(tmp_path / "l.duckdb"), "--lock-timeout", "5"]
+    own = parse_settings([*ARGS, *own_file], env)
+    assert own.ledger_file == tmp_path / "l.duckdb" and own.lock_timeout == 5
+    same_file = parse_settings([*ARGS, "--ledger", str(tmp_path / "w.duckdb")], env)
+    assert same_file.ledger_path is None  # the warehouse's own ledger, as without the flag
+    with pytest.raises(ConfigError, match="--lock-timeout"):
+        parse_settings([*ARGS, "--lock-timeout", "-1"], env)
