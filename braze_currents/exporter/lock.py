@@ -17,12 +17,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import socket
 import time
 from pathlib import Path
 
 POLL_SECONDS = 0.1
+
+log = logging.getLogger(__name__)
 
 
 class LockBusy(Exception):
@@ -56,6 +59,13 @@ class ExportLock:
                 except BlockingIOError:
                     if time.monotonic() - started >= self.timeout:
                         raise LockBusy(self._busy_message()) from None
+                    if not self.waited:
+                        self.waited = POLL_SECONDS
+                        log.info(
+                            "another export is using this ledger (%s); waiting up to %g s",
+                            self._holder_text(),
+                            self.timeout,
+                        )
                     time.sleep(POLL_SECONDS)
             self.waited = time.monotonic() - started
             line = {**self._holder, "pid": os.getpid(), "host": socket.gethostname()}
@@ -67,12 +77,15 @@ class ExportLock:
             raise
         self._fd = fd
 
-    def _busy_message(self) -> str:
+    def _holder_text(self) -> str:
         try:
             holder = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
             holder = {}
-        who = ", ".join(f"{k} {v}" for k, v in holder.items()) or "unknown"
+        return ", ".join(f"{k} {v}" for k, v in holder.items()) or "holder unknown"
+
+    def _busy_message(self) -> str:
+        who = self._holder_text()
         waited = f"after waiting {self.timeout:g} s" if self.timeout else "at once"
         return (
             f"another export is using this ledger (lock {self.path}; {who}); stopped {waited}, "

@@ -8,6 +8,10 @@ the newest entry matching a prefix restored, as ``restore-keys`` does), upload-a
 copy). ``make install`` links the copy to this environment's .venv, and ``aws`` on the PATH
 copies this test's landing files. Braze is the emulator, the same one across runs (the ledger
 is kept per endpoint).
+
+Run 1 (``first_run``) sends every user. Run 2, with new files, sends only attributes whose
+values changed, and Braze refuses one object: the export fails part-way and the ledger is
+saved all the same. Run 3, the cache lost, stops at the export with no request made.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from warehouse_testing import generate
@@ -258,10 +263,25 @@ def test_runs_on_fresh_runners_send_nothing_twice_and_a_lost_ledger_stops_the_ex
         runner.landing, "day2.ndjson.gz",
         "--events", "150", "--users", "25", "--days", "1", "--start", "2026-10-03", "--seed", "4",
     )  # fmt: skip
+    # Braze refuses one user's object: the export fails part-way (exit 3), the rest is delivered.
+    refused: list[str] = []
+
+    def refuse_once(array: str, obj: dict) -> str | None:
+        if array == "attributes" and not refused:
+            refused.append(obj["external_id"])
+            return "refused by the test"
+        return None
+
+    emu.config.reject = refuse_once
     sent_before = len(emu.store.attributes)
-    second = runner.run({})  # a scheduled run: no inputs
-    assert second.success, second
+    try:
+        second = runner.run({})  # a scheduled run: no inputs
+    finally:
+        emu.config.reject = None
+    assert not second.success
+    assert second.outcome("Export computed user attributes to Braze") == "failure", second
     report = second.report()
+    assert report["exit_code"] == 3 and report["rejected_by_braze"] == 1
     assert report["ledger"]["first_run"] is False
     assert report["ledger"]["path"] == str(second.workspace / "braze-ledger" / "ledger.duckdb")
     assert report["unchanged"] > 0  # users with nothing new are not sent at all
@@ -271,7 +291,16 @@ def test_runs_on_fresh_runners_send_nothing_twice_and_a_lost_ledger_stops_the_ex
         held = users.get(obj["external_id"], {})
         changed = {k for k, v in obj.items() if not k.startswith("_") and k != "external_id"}
         assert changed and all(held.get(k) != obj[k] for k in changed), (obj, held)
-    assert len(runner.cache) == 2
+    # The ledger was saved all the same, with what this run delivered.
+    assert second.outcome("Save the delivery ledger") == "success"
+    saved = runner.cache["braze-ledger-1002-1"] / "ledger.duckdb"
+    with duckdb.connect(str(saved), read_only=True) as con:
+        runs = con.execute("SELECT exit_code FROM braze_export.runs ORDER BY started_at").fetchall()
+        assert runs == [(0,), (3,)]
+        acked = con.execute(
+            "SELECT count(*) FROM braze_export.deliveries WHERE run_id = ?", [report["run_id"]]
+        ).fetchone()[0]
+        assert acked == report["sent"] > 0
 
     # The cache is lost (evicted, or written on another branch): nothing may be sent.
     runner.cache.clear()

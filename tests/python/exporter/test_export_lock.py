@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,36 +45,46 @@ def _start(box, emu, *extra: str, report: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _wait_for_holder(path: Path, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            if json.loads(path.read_text() or "{}").get("pid") == process.pid:
-                return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.01)
-    raise AssertionError("the first export never took the lock")
+class Gate:
+    """Holds the emulator's answers until opened: the first export is surely still sending
+    (and holding the lock) whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.reached = threading.Event()
+
+    def __call__(self, array: str, obj: object) -> None:
+        self.reached.set()
+        assert self.open.wait(60)
+        return None
+
+
+def _first_export_sending(box, emu, gate: Gate, extra: list[str], tmp_path: Path):
+    emu.config.reject = gate
+    first = _start(box, emu, *extra, report=tmp_path / "first.json")
+    if not gate.reached.wait(60):
+        first.kill()
+        raise AssertionError(first.communicate())
+    return first
 
 
 @pytest.mark.parametrize("ledger", ["warehouse", "file"])
 def test_a_second_export_stops_while_the_first_sends(box, emu, tmp_path, ledger):
     box.add_model("events", events_sql(300))
-    emu.config.latency = 0.4
     extra = ["--ledger", str(tmp_path / "ledger.duckdb")] if ledger == "file" else []
-    lock = lock_path(tmp_path / "ledger.duckdb" if extra else box.database)
-    first = _start(box, emu, *extra, report=tmp_path / "first.json")
+    gate = Gate()
+    first = _first_export_sending(box, emu, gate, extra, tmp_path)
     try:
-        _wait_for_holder(lock, first)
         second = _start(box, emu, *extra, report=tmp_path / "second.json")
         _out, err = second.communicate(timeout=60)
-        assert first.poll() is None  # the first was still sending when the second stopped
+        assert first.poll() is None  # the first is still sending
     finally:
+        gate.open.set()
         _first_out, first_err = first.communicate(timeout=60)
     assert second.returncode == 1, err
     assert "another export is using this ledger" in err and "model events" in err
-    assert "nothing was sent" in err
+    assert f"pid {first.pid}" in err and "nothing was sent" in err
+    assert not (tmp_path / "second.json").exists()
     assert first.returncode == 0, first_err
     counts = collections.Counter(e["external_id"] for e in emu.store.events)
     assert len(counts) == 300 and max(counts.values()) == 1
@@ -81,15 +92,21 @@ def test_a_second_export_stops_while_the_first_sends(box, emu, tmp_path, ledger)
 
 def test_a_second_export_waits_then_sends_only_what_is_left(box, emu, tmp_path):
     box.add_model("events", events_sql(300))
-    emu.config.latency = 0.4
     ledger = ["--ledger", str(tmp_path / "ledger.duckdb")]
-    first = _start(box, emu, *ledger, report=tmp_path / "first.json")
+    gate = Gate()
+    first = _first_export_sending(box, emu, gate, ledger, tmp_path)
     try:
-        _wait_for_holder(lock_path(tmp_path / "ledger.duckdb"), first)
         second = _start(box, emu, *ledger, "--lock-timeout", "60", report=tmp_path / "second.json")
-        _out, err = second.communicate(timeout=90)
+        seen = ""
+        while "waiting up to 60 s" not in seen:  # the second waits for the lock...
+            line = second.stderr.readline()
+            assert line, seen
+            seen += line
+        assert first.poll() is None
     finally:
+        gate.open.set()  # ...until the first is done
         first.communicate(timeout=60)
+    _out, err = second.communicate(timeout=90)
     assert first.returncode == 0 and second.returncode == 0, err
     report = json.loads((tmp_path / "second.json").read_text())
     assert report["sent"] == 0 and report["already_delivered"] == 300
