@@ -35,6 +35,7 @@ from braze_currents.exporter.batching import (
 )
 from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.client import BrazeClient
+from braze_currents.exporter.lock import ExportLock, LockBusy, lock_path
 from braze_currents.exporter.modes import RateGroup, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns, quote_ident
 from braze_currents.exporter.prepare import Invalid, Preparer, Unchanged
@@ -130,6 +131,8 @@ class Export:
         self._sender: Sender | None = None
         self._batcher: Batcher | None = None
         self._started = time.monotonic()
+        self.tables: ledger_mod.Tables | None = None  # the ledger's tables, once open
+        self.ledger_info: dict[str, object] = {}  # the report's "ledger" entry
         self.header: dict[str, object] = {
             "run_id": self.run_id,
             "model": settings.model,
@@ -170,12 +173,30 @@ class Export:
             "temp_directory": self._spill.name,
             "max_vacuum_tasks": self.s.max_vacuum_tasks,
         }
+        # With --ledger the warehouse is only read: the ledger is written in its own file.
+        read_only = self.s.dry_run or self.s.ledger_path is not None
         try:
-            return duckdb.connect(str(path), read_only=self.s.dry_run, config=config)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.Error as exc:
             raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
 
     def run(self) -> ExportResult:
+        if self.s.dry_run:  # sends nothing and writes no ledger: no lock to take
+            return self._run()
+        holder = {"model": self.s.model, "mode": self.s.label, "run_id": self.run_id}
+        lock = ExportLock(lock_path(self.s.ledger_file), holder, self.s.lock_timeout)
+        try:
+            lock.acquire()
+        except LockBusy as exc:
+            raise ConfigError(str(exc)) from None
+        try:
+            if lock.waited >= 1:
+                log.info("waited %.1f s for another export using the ledger", lock.waited)
+            return self._run()
+        finally:
+            lock.release()
+
+    def _run(self) -> ExportResult:
         started = self._started = time.monotonic()
         started_at = dt.datetime.now(dt.UTC)
         relation = resolve_model(self.s.model, self.s.target_path)
@@ -188,11 +209,14 @@ class Export:
             if exit_code != EXIT_INVALID:
                 exit_code = self._deliver(con, plan.key, self._batches(con, plan), plan.expected)
             summary = self._account(con, plan)  # before this run's journal is applied
-            if not self.s.dry_run:
-                ledger_mod.apply_journals(con, ledger_mod.journal_dir(self.s.database))
+            self.ledger_info["skipped_as_delivered"] = summary.get("already_delivered", 0)
+            if not self.s.dry_run and self.tables is not None:
+                ledger_mod.apply_journals(
+                    con, ledger_mod.journal_dir(self.s.ledger_file), self.tables
+                )
                 if self.s.is_user_attributes:
                     with contextlib.suppress(duckdb.Error):
-                        ledger_mod.compact_state(con, plan.key)
+                        ledger_mod.compact_state(con, plan.key, self.tables)
             self.header.update(
                 {
                     "status": {EXIT_OK: "ok", EXIT_INVALID: "invalid_rows"}.get(
@@ -206,11 +230,16 @@ class Export:
                     **self._edges(),
                 }
             )
-            if not self.s.dry_run:
+            if not self.s.dry_run and self.tables is not None:
                 with contextlib.suppress(duckdb.Error):
                     ledger_mod.record_run_end(
-                        con, self.run_id, exit_code, {**self.header, **summary}
+                        con, self.run_id, exit_code, {**self.header, **summary}, self.tables
                     )
+            log.info(
+                "ledger %s: %d row(s) skipped as already delivered",
+                self.ledger_info.get("path"),
+                self.ledger_info["skipped_as_delivered"],
+            )
             if self.s.report_path:
                 self.tally.write(self.s.report_path, self.header)
             return ExportResult(exit_code, {**self.header, **summary})
@@ -253,23 +282,24 @@ class Export:
                     update_only,
                 )
         key = ledger_mod.export_key(s.model, s.label, s.endpoint)
-        if not s.dry_run:
-            ledger_mod.ensure_schema(con)
-            recovered = ledger_mod.apply_journals(con, ledger_mod.journal_dir(s.database))
-            if recovered:
-                log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
-            ledger_mod.record_run_start(con, self.run_id, key, s.model, str(relation), s.label)
+        tables = self.tables = self._open_ledger(con, key)
+        if not s.dry_run and tables is not None:
+            ledger_mod.record_run_start(
+                con, self.run_id, key, s.model, str(relation), s.label, tables
+            )
         # a dry run reads the ledger only if an earlier run made it
-        have_ledger = not s.ignore_ledger and (not s.dry_run or ledger_mod.ledger_exists(con))
+        have_ledger = not s.ignore_ledger and tables is not None
         join = LedgerJoin(
-            deliveries=ledger_mod.DELIVERIES if have_ledger and not s.delta else None,
+            deliveries=tables.deliveries if have_ledger and not s.delta else None,
             attribute_state=(
-                ledger_mod.ATTRIBUTE_STATE if have_ledger and s.is_user_attributes else None
+                tables.attribute_state if have_ledger and s.is_user_attributes else None
             ),
         )
         total = count_rows(con, relation)
         self.tally.add("rows", total)
-        expected = max(0, total - (ledger_mod.acknowledged(con, key) if join.deliveries else 0))
+        expected = max(
+            0, total - (ledger_mod.acknowledged(con, key, tables) if join.deliveries else 0)
+        )
         if join.deliveries:
             pending = f"about {expected} not yet delivered"
         elif join.attribute_state and s.delta:
@@ -325,6 +355,82 @@ class Export:
                 delta=s.delta,
             ),
         )
+
+    def _open_ledger(self, con: duckdb.DuckDBPyConnection, key: str) -> ledger_mod.Tables | None:
+        """Opens the ledger (the warehouse's, or attaches the --ledger file), checks its format
+        (migrates format 1), applies the journal of an interrupted run, and enforces
+        --require-ledger and --first-run against its history of this export. None: a dry run
+        with no ledger to read. ConfigError, before anything is sent, when it cannot be used."""
+        s = self.s
+        where = str(s.ledger_file)
+        info = self.ledger_info = {"path": where, "in_warehouse": s.ledger_path is None}
+        self.header["ledger"] = info
+        try:
+            copy_from: ledger_mod.Tables | None = None
+            if s.ledger_path is None:
+                version, migrated = ledger_mod.check_format(
+                    con, ledger_mod.IN_WAREHOUSE, where, read_only=s.dry_run
+                )
+                tables = ledger_mod.IN_WAREHOUSE if version is not None else None
+            elif not s.ledger_path.exists():
+                warehouse_has = ledger_mod.check_format(
+                    con, ledger_mod.IN_WAREHOUSE, f"in the warehouse {s.database}", read_only=True
+                )[0]
+                if warehouse_has is not None and ledger_mod.has_history(con, key):
+                    copy_from = ledger_mod.IN_WAREHOUSE  # the ledger moves out of the warehouse
+                version, migrated = None, None
+                if s.dry_run or (s.require_ledger and not s.first_run and copy_from is None):
+                    tables = None  # create no empty ledger file
+                else:
+                    s.ledger_path.parent.mkdir(parents=True, exist_ok=True)
+                    tables = ledger_mod.attach(con, s.ledger_path, read_only=False)
+                    version, migrated = ledger_mod.check_format(con, tables, where)
+            else:
+                tables = ledger_mod.attach(con, s.ledger_path, read_only=s.dry_run)
+                version, migrated = ledger_mod.check_format(con, tables, where, s.dry_run)
+                if version is None:
+                    tables = None
+        except ledger_mod.LedgerFormatError as exc:
+            raise ConfigError(str(exc)) from None
+        info.update({"format": version, "migrated_from": migrated})
+        if tables is not None and copy_from is not None:
+            copied = ledger_mod.copy_ledger(con, copy_from, tables)
+            info["copied_from_warehouse"] = copied
+            log.info(
+                "ledger: copied the warehouse's ledger (%d deliveries) into %s; the warehouse's "
+                "copy is no longer updated",
+                copied,
+                where,
+            )
+        if tables is not None and not s.dry_run:
+            journals = ledger_mod.journal_dir(s.ledger_file)
+            recovered = ledger_mod.apply_journals(con, journals, tables)
+            if recovered:
+                log.info("ledger: %d acknowledgements of an interrupted run applied", recovered)
+        seen = tables is not None and ledger_mod.has_history(con, key, tables)
+        info["first_run"] = not seen
+        described = f"model {s.model}, mode {s.label} and endpoint {s.endpoint or '-'}"
+        if s.first_run and seen:
+            raise ConfigError(
+                f"--first-run: this is not the first run: the ledger {where} holds the history "
+                f"of {described}; nothing was sent (drop --first-run)"
+            )
+        if not seen and s.require_ledger and not s.first_run:
+            raise ConfigError(
+                f"--require-ledger: no ledger history for {described} in {where}; nothing was "
+                "sent. If the ledger was lost, restore it (sending without it would send every "
+                "row again); if this is the export's first run, pass --first-run"
+            )
+        if not seen and not s.ignore_ledger:
+            log.warning(
+                "first run of %s: the ledger %s has no history of it, every row is sent%s",
+                described,
+                where,
+                ""
+                if s.first_run
+                else " (in CI, pass --require-ledger so that a lost ledger stops the job instead)",
+            )
+        return tables
 
     def _edges(self) -> dict[str, float]:
         """Seconds of the run before its first request and after its last answer (reading,
@@ -518,7 +624,9 @@ class Export:
             if sender is not None:
                 sender.stop(reason)
 
-        journals = ledger_mod.journal_dir(s.database)
+        journals = ledger_mod.journal_dir(s.ledger_file)
+        tables = self.tables
+        assert tables is not None
         writer = ledger_mod.LedgerWriter(
             journals,
             key,
@@ -535,8 +643,8 @@ class Export:
             if closed is None:
                 return
             try:
-                ledger_mod.apply_journal(con, closed)
-                con.execute("CHECKPOINT")
+                ledger_mod.apply_journal(con, closed, tables)
+                con.execute(f"CHECKPOINT {tables.catalog or ''}")
             except duckdb.Error as exc:  # the end of the run tries again
                 log.debug("ledger: could not apply the journal early: %s", exc)
 

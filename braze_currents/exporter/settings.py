@@ -124,6 +124,15 @@ class Settings:
     batch: BatchSettings = BatchSettings()
     rate: RateSettings = RateSettings()
     http: HttpSettings = HttpSettings()
+    ledger_path: Path | None = None  # the ledger's own DuckDB file; None: in the warehouse
+    require_ledger: bool = False  # stop (exit 1) when the ledger has no history of the export
+    first_run: bool = False  # the export's first run: stop when the ledger has its history
+    lock_timeout: float = 0.0  # seconds to wait for another export holding the ledger's lock
+
+    @property
+    def ledger_file(self) -> Path:
+        """The file the ledger lives in: ``--ledger``, else the warehouse."""
+        return self.ledger_path or self.database
 
     @property
     def label(self) -> str:
@@ -365,6 +374,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="send rows even if Braze acknowledged them before (acknowledgements still recorded)",
     )
     job.add_argument(
+        "--ledger",
+        metavar="PATH",
+        help="keep the delivery ledger in this DuckDB file of its own (default: in the warehouse)",
+    )
+    job.add_argument(
+        "--require-ledger",
+        action="store_true",
+        help="stop before sending (exit 1) when the ledger has no history of this model, mode "
+        "and endpoint: a lost ledger never turns into a full resend",
+    )
+    job.add_argument(
+        "--first-run",
+        action="store_true",
+        help="the first export of this model, mode and endpoint: runs without ledger history "
+        "(also with --require-ledger), and stops when the ledger has some",
+    )
+    job.add_argument(
+        "--lock-timeout",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another export using the same ledger, then stop (default 0: "
+        "stop at once)",
+    )
+    job.add_argument(
         "--delete-prioritization",
         metavar="P[,P...]",
         help="user_delete by email or phone: Braze's prioritization list, e.g. "
@@ -546,6 +580,9 @@ def parse_settings(
     if a.delta and record_type is not RecordType.USER_ATTRIBUTES:
         raise ConfigError("--delta works with --track-record-type user_attributes only")
 
+    if a.require_ledger and a.ignore_ledger:
+        raise ConfigError("--require-ledger and --ignore-ledger contradict each other")
+
     prioritization = _column_list([a.delete_prioritization] if a.delete_prioritization else [])
     bad = [p for p in prioritization if p not in PRIORITIZATIONS]
     if bad:
@@ -591,11 +628,13 @@ def parse_settings(
         else PROJECT_ROOT / DEFAULT_DRY_RUN_DIR / f"{safe_model}.{mode_part}.requests.ndjson"
     )
 
+    database = duckdb_path(a.database, dict(env))
+    ledger_path = Path(a.ledger).expanduser().resolve() if a.ledger else None
     return Settings(
         model=a.model,
         mode=mode,
         record_type=record_type,
-        database=duckdb_path(a.database, dict(env)),
+        database=database,
         target_path=target_path,
         endpoint=endpoint,
         api_key=api_key,
@@ -652,4 +691,8 @@ def parse_settings(
             proxy=check_proxy(env, endpoint),
             ca_bundle=check_ca_bundle(env) if endpoint else None,
         ),
+        ledger_path=None if ledger_path == database else ledger_path,
+        require_ledger=a.require_ledger,
+        first_run=a.first_run,
+        lock_timeout=a.lock_timeout,
     )
