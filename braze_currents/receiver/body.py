@@ -1,0 +1,73 @@
+"""Pure functions over one request: is it authorized, and what line does its body become.
+
+A spool line is the body itself whenever the body holds no line break, which is what Braze
+sends (compact JSON). A body that does hold one is made one line without changing what it
+means: in valid JSON a line break can only be whitespace between tokens, so it becomes a space;
+a body that is not valid JSON is stored as a JSON string of its text (the loader then rejects
+it, and its text survives, escaped, in ``raw.currents_rejected``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+import orjson
+
+LINE_BREAKS = (b"\n", b"\r")
+
+
+@dataclass(frozen=True)
+class SpoolLine:
+    data: bytes  # the line, ending with b"\n"
+    events: int | None  # events in the body's "events" array; None when it has none
+    valid_json: bool
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def authorized(header: str | None, expected_digest: bytes | None) -> bool:
+    """True when ``header`` is ``Bearer <token>`` for the configured token.
+
+    Both sides are hashed to a fixed length and compared with ``hmac.compare_digest``, so the
+    time taken tells nothing about the token, its length included. ``expected_digest`` None
+    means the receiver runs without a token (``--allow-no-token``): every request passes.
+    """
+    if expected_digest is None:
+        return True
+    if not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token_digest(given.strip()), expected_digest)
+
+
+def count_events(parsed: object) -> int | None:
+    if isinstance(parsed, dict):
+        events = parsed.get("events")
+        if isinstance(events, list):
+            return len(events)
+    return None
+
+
+def spool_line(body: bytes) -> SpoolLine:
+    """The NDJSON line that stores ``body`` (one line, whatever the body holds)."""
+    try:
+        parsed = orjson.loads(body)
+        valid = True
+    except orjson.JSONDecodeError:
+        parsed, valid = None, False
+    has_break = any(b in body for b in LINE_BREAKS)
+    if not has_break:
+        data = body
+    elif valid:
+        data = body.replace(b"\r", b" ").replace(b"\n", b" ")
+    else:
+        text = body.decode("utf-8", "backslashreplace")
+        data = json.dumps(text).encode("ascii")
+    return SpoolLine(data + b"\n", count_events(parsed), valid)
