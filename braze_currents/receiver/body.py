@@ -14,9 +14,62 @@ import hmac
 import json
 from dataclasses import dataclass
 
+import zlib
+
 import orjson
 
 LINE_BREAKS = (b"\n", b"\r")
+
+
+class BodyError(Exception):
+    """A body the receiver cannot store: ``status`` is the HTTP answer, ``reason`` its key."""
+
+    def __init__(self, status: int, reason: str, message: str):
+        super().__init__(message)
+        self.status, self.reason = status, reason
+
+
+def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """The body as sent, before ``Content-Encoding``; at most ``limit`` bytes once decoded.
+
+    Decoded here rather than by the server library, because a gzip stream cut short must be
+    refused (Braze then sends it again), not stored as the part that inflated.
+    """
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        if len(raw) > limit:
+            raise BodyError(413, "too_large", f"body above {limit} bytes")
+        return raw
+    if encoding in ("gzip", "x-gzip"):
+        return _inflate(raw, 31, limit, multi_member=True)
+    if encoding == "deflate":  # RFC 9110: the zlib format; some clients send raw deflate
+        try:
+            return _inflate(raw, 15, limit)
+        except BodyError as exc:
+            if exc.status == 413:
+                raise
+            return _inflate(raw, -15, limit)
+    raise BodyError(415, "unsupported_encoding", f"Content-Encoding {encoding!r} not supported")
+
+
+def _inflate(data: bytes, wbits: int, limit: int, multi_member: bool = False) -> bytes:
+    out: list[bytes] = []
+    size = 0
+    while True:
+        d = zlib.decompressobj(wbits)
+        try:
+            chunk = d.decompress(data, limit + 1 - size)
+        except zlib.error as exc:
+            raise BodyError(400, "unreadable", f"corrupt compressed body ({exc})") from exc
+        size += len(chunk)
+        out.append(chunk)
+        if size > limit:
+            raise BodyError(413, "too_large", f"body above {limit} bytes once decompressed")
+        if not d.eof:
+            raise BodyError(400, "unreadable", "compressed body ends early (truncated)")
+        data = d.unused_data
+        if not (multi_member and data):
+            return b"".join(out)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,16 @@ Server library: aiohttp. It is a maintained, production HTTP/1.1 server (llhttp'
 keep-alive, TLS from the standard ``ssl`` module, graceful shutdown that waits for in-flight
 handlers), it needs no separate ASGI server or framework, and its asyncio model lets one
 process hold hundreds of connections while a single writer thread fsyncs for all of them.
-It decompresses ``Content-Encoding: gzip``/``deflate`` request bodies itself and enforces the
-maximum body size while reading (also on the decompressed size).
+It enforces the maximum body size while reading; ``body.decode_body`` then inflates
+``Content-Encoding: gzip``/``deflate`` bodies (aiohttp's own inflater would store a truncated
+gzip stream as what it could inflate).
 
 A POST is answered 200 only once its body is on disk: the handler hands the body's line to the
 ``GroupCommitter`` and waits; the committer writes every line that arrived meanwhile and fsyncs
 once (group commit), then acknowledges them all. A write that fails is answered 503, so Braze
-retries it. Refusals: 401 without the right bearer token, 413 above the size limit, 400 for an
-empty body or one that cannot be read (a broken gzip stream). A body that is not JSON is still
+retries it. Refusals: 401 without the right bearer token, 413 above the size limit (also once
+inflated), 400 for an empty body or one that cannot be read (a broken or truncated gzip
+stream), 415 for an unknown ``Content-Encoding``. A body that is not JSON is still
 stored: the loader rejects it with its reason.
 """
 
@@ -32,7 +34,13 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from braze_currents.receiver import spool
-from braze_currents.receiver.body import authorized, spool_line, token_digest
+from braze_currents.receiver.body import (
+    BodyError,
+    authorized,
+    decode_body,
+    spool_line,
+    token_digest,
+)
 
 log = logging.getLogger("braze_currents.receiver")
 
@@ -184,10 +192,18 @@ async def receive(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > limit:
         return _too_large(request, stats, limit)
     try:
-        body = await request.read()
+        raw = await request.read()
+        body = decode_body(raw, request.headers.get("Content-Encoding"), limit)
     except web.HTTPRequestEntityTooLarge:
         return _too_large(request, stats, limit)
-    except (HttpProcessingError, ValueError, OSError) as exc:
+    except BodyError as exc:
+        if exc.status == 413:
+            return _too_large(request, stats, limit)
+        log.warning(
+            "refused: unreadable body", extra={"fields": {**_who(request), "error": str(exc)}}
+        )
+        return _refuse(stats, exc.status, exc.reason, str(exc))
+    except (HttpProcessingError, OSError) as exc:
         log.warning(
             "refused: unreadable body", extra={"fields": {**_who(request), "error": str(exc)}}
         )
@@ -251,7 +267,10 @@ async def status(request: web.Request) -> web.Response:
 
 def build_app(settings: ReceiverSettings, committer: GroupCommitter) -> web.Application:
     # client_max_size is checked with >=; one more byte lets a body of exactly the limit in.
-    app = web.Application(client_max_size=settings.max_body_bytes + 1)
+    # The body is read as sent (compressed or not) and decoded by decode_body().
+    app = web.Application(
+        client_max_size=settings.max_body_bytes + 1, handler_args={"auto_decompress": False}
+    )
     app[SETTINGS_KEY] = settings
     app[STATS_KEY] = Stats()
     app[COMMITTER_KEY] = committer
