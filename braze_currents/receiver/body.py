@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
-
 import zlib
+from dataclasses import dataclass
 
 import orjson
 

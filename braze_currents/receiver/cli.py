@@ -11,7 +11,7 @@ from pathlib import Path
 
 from braze_currents.receiver.spool import SpoolBusy
 
-TOKEN_ENV = "CURRENTS_RECEIVER_TOKEN"
+TOKEN_ENV = "CURRENTS_RECEIVER_TOKEN"  # noqa: S105 (the variable's name, not a token)
 EXIT_OK, EXIT_CANNOT_START, EXIT_USAGE = 0, 1, 2
 
 
@@ -19,10 +19,7 @@ def _size(text: str) -> int:
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     t = text.strip().lower().removesuffix("b").removesuffix("i")
     try:
-        if t and t[-1] in units:
-            value = int(float(t[:-1]) * units[t[-1]])
-        else:
-            value = int(t)
+        value = int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 32M, 500k)") from exc
     if value < 1:

@@ -20,6 +20,7 @@ stored: the loader rejects it with its reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -125,10 +126,8 @@ class GroupCommitter:
             if self.writer.due():
                 await self._rotate()
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.writer.seconds_until_due())
-            except TimeoutError:
-                pass
         await self._rotate()
 
     async def _write(self, batch: list[tuple[bytes, asyncio.Future]]) -> None:
@@ -138,14 +137,15 @@ class GroupCommitter:
             self.fsyncs += 1
             if before is not None and self.writer.open_path != before:
                 log.info("spool file closed", extra={"fields": {"file": before.name}})
-        except OSError as exc:
+        except Exception as exc:  # any failure: nothing acknowledged, the writer goes on
             log.error(
                 "spool write failed; answering 503 so Braze retries",
-                extra={"fields": {"bodies": len(batch), "error": str(exc)}},
+                extra={"fields": {"bodies": len(batch), "error": repr(exc)}},
             )
+            failure = exc if isinstance(exc, OSError) else OSError(repr(exc))
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(failure)
             return
         for _, future in batch:
             if not future.done():
@@ -185,9 +185,7 @@ async def receive(request: web.Request) -> web.Response:
     stats, settings = app[STATS_KEY], app[SETTINGS_KEY]
     if not authorized(request.headers.get("Authorization"), app[TOKEN_KEY]):
         log.warning("refused: no or wrong bearer token", extra={"fields": _who(request)})
-        return _refuse(
-            stats, 401, "unauthorized", "unauthorized", **{"WWW-Authenticate": "Bearer"}
-        )
+        return _refuse(stats, 401, "unauthorized", "unauthorized", **{"WWW-Authenticate": "Bearer"})
     limit = settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _too_large(request, stats, limit)
@@ -328,9 +326,7 @@ async def serve(settings: ReceiverSettings, stop: asyncio.Event | None = None) -
             shutdown_timeout=settings.shutdown_seconds,
         )
         await runner.setup()
-        site = web.TCPSite(
-            runner, settings.host, settings.port, ssl_context=ssl_ctx, backlog=1024
-        )
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_ctx, backlog=1024)
         try:
             await site.start()
         except OSError as exc:

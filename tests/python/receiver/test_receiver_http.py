@@ -117,7 +117,9 @@ def test_oversize_bodies_are_refused_with_413(shared_receiver):
     resp = requests.post(shared_receiver.url, data=big, headers=AUTH, timeout=30)
     assert resp.status_code == 413
     # chunked (no Content-Length): refused while reading
-    resp = requests.post(shared_receiver.url, data=iter([big[:1000], big[1000:]]), headers=AUTH)
+    resp = requests.post(
+        shared_receiver.url, data=iter([big[:1000], big[1000:]]), headers=AUTH, timeout=30
+    )
     assert resp.status_code == 413
     # a small gzip stream that inflates above the limit
     resp = requests.post(
