@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="close a spool file this long after it was opened (default 60)",
     )
+    p.add_argument(
+        "--lanes",
+        type=int,
+        choices=range(1, 33),
+        metavar="N",
+        default=4,
+        help="spool files written and fsync'd in parallel, each by its own thread (default 4)",
+    )
     p.add_argument("--tls-cert", type=Path, help="PEM certificate chain: serve HTTPS")
     p.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     p.add_argument(
@@ -104,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         max_body_bytes=args.max_body,
         rotate_bytes=args.rotate_size,
         rotate_seconds=args.rotate_seconds,
+        lanes=args.lanes,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         stats_seconds=args.stats_seconds,

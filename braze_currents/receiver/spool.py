@@ -2,8 +2,9 @@
 
 Layout of a spool directory::
 
-    currents-<UTC time>-<seq>.ndjson.open   the file the receiver appends to (at most one)
-    currents-<UTC time>-<seq>.ndjson        closed: complete, fsync'd, ready to load
+    currents-<UTC time>-<pid>-<lane>-<seq>.ndjson.open   a file the receiver appends to
+                                                          (one per lane at most)
+    currents-<UTC time>-<pid>-<lane>-<seq>.ndjson        closed: complete, fsync'd, to load
     loaded/currents-....ndjson              loaded into the warehouse (moved there by the loader)
     quarantine/                             bytes a crash left after the last complete line
     .receiver.lock, .loader.lock            one receiver and one loader at a time
@@ -162,15 +163,24 @@ def _complete_length(fh, size: int) -> int:
 
 
 class SpoolWriter:
-    """Appends lines to the open spool file; one thread at a time calls it.
+    """Appends lines to its open spool file; one thread at a time calls it (a receiver runs
+    several, each with its own file: ``lane`` is in the file's name).
 
     ``append`` returns only when the lines are on disk (written, then fsync'd): the caller
     acknowledges them after that. Many requests' lines go into one ``append``: one fsync for
     all of them (group commit).
     """
 
-    def __init__(self, directory: Path, max_bytes: int, max_age: float, clock=time.monotonic):
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int,
+        max_age: float,
+        clock=time.monotonic,
+        lane: int = 0,
+    ):
         self.directory = directory
+        self.lane = lane
         self.max_bytes = max_bytes
         self.max_age = max_age
         self.clock = clock
@@ -188,7 +198,8 @@ class SpoolWriter:
     def _open(self) -> None:
         self._seq += 1
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = self.directory / f"{PREFIX}{stamp}-{os.getpid()}-{self._seq:06d}{OPEN_SUFFIX}"
+        name = f"{PREFIX}{stamp}-{os.getpid()}-{self.lane}-{self._seq:06d}{OPEN_SUFFIX}"
+        path = self.directory / name
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o640)
         fsync_dir(self.directory)  # the file's name is durable before any line is acknowledged
         self._path, self._size, self._opened = path, 0, self.clock()
@@ -217,7 +228,8 @@ class SpoolWriter:
             while view:
                 n = os.write(self._fd, view)
                 view = view[n:]
-            os.fsync(self._fd)
+            # fdatasync: the data and the file size (what reading it back needs), not mtime.
+            os.fdatasync(self._fd)
         except OSError:
             self._undo(start)
             raise

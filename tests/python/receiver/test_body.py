@@ -152,3 +152,17 @@ def test_a_gzip_bomb_is_not_inflated_past_the_limit():
     with pytest.raises(BodyError) as err:
         decode_body(bomb, "gzip", 1 << 20)
     assert err.value.status == 413
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"events":5,"x":tru}',  # not a batch, and malformed after the part that says so
+        b'{"events":[{"id":"a"}],"x":[1,}',  # a batch, malformed after its events
+        b'{"events":[{"id":"a",}]}',  # malformed inside an event
+        b'{"events":[{"id":"a"}]} trailing',
+        b'{"events":[{"id":NaN}]}',
+    ],
+)
+def test_malformed_json_is_never_taken_for_json(raw):
+    assert spool_line(raw).valid_json is False

@@ -152,7 +152,7 @@ def test_many_concurrent_posters_of_1_to_10000_events_all_land_once(shared_recei
     assert after["bytes"] - before["bytes"] == sum(map(len, bodies))
     assert after["fsyncs"] - before["fsyncs"] < len(bodies)  # group commit shared fsyncs
     # files close within a second; load what is closed while the receiver keeps running
-    assert wait_for(lambda: status(shared_receiver)["spool"]["open_file"] is None)
+    assert wait_for(lambda: status(shared_receiver)["spool"]["open_files"] == [])
     database = tmp_path / "w.duckdb"
     assert load_spool(shared_receiver.spool, database) == 0
     counts = landed(database)
