@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from conftest import landed, load_spool, post
+from receiver_testing import landed, load_spool, post
 
 from braze_currents.devtools.poster import make_body
 from braze_currents.receiver import spool

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 import requests
-from conftest import TOKEN, Receiver, landed, load_spool, post
+from receiver_testing import TOKEN, Receiver, landed, load_spool, post
 
 from braze_currents.devtools.poster import make_body
 
