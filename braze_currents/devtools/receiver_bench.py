@@ -48,7 +48,7 @@ def realistic_bodies(count: int, events: int = 100) -> list[bytes]:
     return out
 
 
-def _start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, int]:
+def start_server(cmd: list[str], env: dict) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -62,7 +62,7 @@ def _start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"server did not start: {' '.join(cmd)}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(30)
@@ -112,7 +112,7 @@ def _receiver(tmp: Path, env: dict, bodies: list[bytes], total: int, concurrency
     spool_dir = Path(tmp) / "spool"
     cmd = [sys.executable, str(ROOT / "scripts" / "receive_currents.py"), "--spool",
            str(spool_dir), "--port", "0", "--stats-seconds", "3600"]  # fmt: skip
-    proc, port = _start(cmd, env)
+    proc, port = start_server(cmd, env)
     try:
         result = measure(f"http://127.0.0.1:{port}/", bodies, total, concurrency, proc.pid)
         status = requests.get(
@@ -122,7 +122,7 @@ def _receiver(tmp: Path, env: dict, bodies: list[bytes], total: int, concurrency
         ).json()
         result["bodies_per_fsync"] = round(status["bodies"] / status["fsyncs"], 1)
     finally:
-        _stop(proc)
+        stop_server(proc)
     shutil.rmtree(spool_dir, ignore_errors=True)
     return result
 
@@ -130,11 +130,11 @@ def _receiver(tmp: Path, env: dict, bodies: list[bytes], total: int, concurrency
 def _bare(tmp: Path, env: dict, bodies: list[bytes], total: int, concurrency: int) -> dict:
     target = Path(tmp) / "bare.ndjson"
     cmd = [sys.executable, "-m", "braze_currents.devtools.receiver_bench", "--bare", str(target)]
-    proc, port = _start(cmd, env)
+    proc, port = start_server(cmd, env)
     try:
         return measure(f"http://127.0.0.1:{port}/", bodies, total, concurrency, proc.pid)
     finally:
-        _stop(proc)
+        stop_server(proc)
         target.unlink(missing_ok=True)
 
 
