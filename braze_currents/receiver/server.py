@@ -25,9 +25,9 @@ import json
 import logging
 import signal
 import ssl
+import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,30 +92,36 @@ class Stats:
 class GroupCommitter:
     """Writes lines to the spool; many requests share each fsync (group commit).
 
-    It drives ``lanes`` spool writers, each appending to its own file from its own thread. A
-    line waits in memory until a lane is free; that lane then takes every line waiting, writes
-    them and fsyncs once, and the committer acknowledges them all. Several lanes keep several
-    fsyncs in flight, which is what keeps the throughput up when the disk is slow to sync (one
-    lane waits for each fsync in turn). Lanes never share a file or a file descriptor, so every
-    fsync reports the errors of its own writes.
+    ``lanes`` writer threads each own a spool file. A handler queues its line and waits; a lane
+    that is free takes every line queued, appends them in one write, fsyncs once, and only then
+    are they all acknowledged. While a lane syncs, lines queue for the next free lane, so the
+    busier the receiver, the more lines share an fsync. Several lanes keep several fsyncs in
+    flight, which holds the throughput up when the disk is slow to sync, and a lane goes
+    straight from one batch to the next without a round trip through the event loop. Lanes
+    share no file descriptor, so each fsync reports the errors of its own writes.
     """
 
     def __init__(self, writers: list[spool.SpoolWriter]):
         self.writers = writers
-        self._idle = list(reversed(writers))
-        self._pending: list[tuple[bytes, asyncio.Future]] = []
-        self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(len(writers), thread_name_prefix="spool-writer")
-        self._task: asyncio.Task | None = None
+        self._queue: list[tuple[bytes, asyncio.Future]] = []
+        self._cond = threading.Condition()
         self._closing = False
+        self._threads: list[threading.Thread] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.fsyncs = 0
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        for writer in self.writers:
+            thread = threading.Thread(
+                target=self._lane, args=(writer,), name=f"spool-lane-{writer.lane}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     @property
     def open_paths(self) -> list[Path]:
-        return [w.open_path for w in self.writers if w.open_path is not None]
+        return [p for p in (w.open_path for w in self.writers) if p is not None]
 
     @property
     def files_closed(self) -> int:
@@ -123,71 +129,64 @@ class GroupCommitter:
 
     async def commit(self, line: bytes) -> None:
         """Return once ``line`` is written and fsync'd; raise ``OSError`` when it is not."""
-        if self._closing:
-            raise OSError("the receiver is shutting down")
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((line, future))
-        self._wake.set()
+        future = self._loop.create_future()
+        with self._cond:
+            if self._closing:
+                raise OSError("the receiver is shutting down")
+            self._queue.append((line, future))
+            self._cond.notify()
         await future
 
-    async def _call(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        running: set[asyncio.Task] = set()
+    # ---- the lanes' threads ----------------------------------------------------------------
+    def _lane(self, writer: spool.SpoolWriter) -> None:
         while True:
-            self._wake.clear()
-            if self._pending and self._idle:
-                writer = self._idle.pop()
-                batch, self._pending = self._pending, []
-                task = loop.create_task(self._write(writer, batch))
-                running.add(task)
-                task.add_done_callback(running.discard)
-                continue
-            if self._closing and not self._pending and not running:
+            with self._cond:
+                while not self._queue and not self._closing and not writer.due():
+                    self._cond.wait(writer.seconds_until_due())
+                batch, self._queue = self._queue, []
+                closing = self._closing
+            if batch:
+                self._write(writer, batch)
+            elif closing:
                 break
-            due = [w for w in self._idle if w.due()]
-            if due:
-                for writer in due:
-                    self._idle.remove(writer)
-                    await self._rotate(writer)
-                    self._idle.append(writer)
-                continue
-            waits = [w.seconds_until_due() for w in self._idle]
-            timeout = min((t for t in waits if t is not None), default=None)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-        for writer in self.writers:
-            await self._rotate(writer)
+            else:
+                self._rotate(writer)
+        self._rotate(writer)
 
-    async def _write(self, writer: spool.SpoolWriter, batch: list) -> None:
+    def _write(self, writer: spool.SpoolWriter, batch: list) -> None:
+        before = writer.open_path
         try:
-            before = writer.open_path
-            await self._call(writer.append, [line for line, _ in batch])
-            self.fsyncs += 1
-            if before is not None and writer.open_path != before:
-                log.info("spool file closed", extra={"fields": {"file": before.name}})
-        except Exception as exc:  # any failure: nothing acknowledged, the writer goes on
+            writer.append([line for line, _ in batch])
+        except Exception as exc:  # any failure: nothing acknowledged, the lane goes on
             log.error(
                 "spool write failed; answering 503 so Braze retries",
                 extra={"fields": {"bodies": len(batch), "error": repr(exc)}},
             )
             failure = exc if isinstance(exc, OSError) else OSError(repr(exc))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(failure)
-        else:
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
-        finally:
-            self._idle.append(writer)
-            self._wake.set()
+            self._settle(batch, failure)
+            return
+        with self._cond:
+            self.fsyncs += 1
+        self._settle(batch, None)
+        if before is not None and writer.open_path != before:
+            log.info("spool file closed", extra={"fields": {"file": before.name}})
 
-    async def _rotate(self, writer: spool.SpoolWriter) -> None:
+    def _settle(self, batch: list, failure: Exception | None) -> None:
+        def settle() -> None:
+            for _, future in batch:
+                if future.done():
+                    continue
+                if failure is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(failure)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: no one is waiting
+            self._loop.call_soon_threadsafe(settle)
+
+    def _rotate(self, writer: spool.SpoolWriter) -> None:
         try:
-            closed = await self._call(writer.close_file)
+            closed = writer.close_file()
         except OSError as exc:
             log.error("cannot close the spool file", extra={"fields": {"error": str(exc)}})
             return
@@ -195,12 +194,12 @@ class GroupCommitter:
             log.info("spool file closed", extra={"fields": {"file": closed.name}})
 
     async def close(self) -> None:
-        """Write what is pending, close the open files, stop."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-        self._executor.shutdown(wait=True)
+        """Write what is queued, close the open files, stop the lanes."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
 
 
 STATS_KEY = web.AppKey("stats", Stats)
