@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_ENV) or None
+    # Surrounding whitespace (a newline from a secrets file) is never part of the token.
+    token = (os.environ.get(TOKEN_ENV) or "").strip() or None
     if token is None and not args.allow_no_token:
         parser.error(f"set {TOKEN_ENV} (the bearer token Braze sends), or pass --allow-no-token")
     if bool(args.tls_cert) != bool(args.tls_key):

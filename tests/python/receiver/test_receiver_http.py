@@ -216,6 +216,17 @@ def test_it_will_not_start_without_a_token(tmp_path):
     assert r.proc.wait(10) == 2
 
 
+def test_a_token_read_from_a_file_with_its_newline_still_matches(start_receiver):
+    r = start_receiver(token=TOKEN + "\n")
+    assert requests.post(r.url, data=make_body(1), headers=AUTH, timeout=10).status_code == 200
+
+
+def test_a_blank_token_is_no_token(tmp_path):
+    r = Receiver(tmp_path / "spool", token="  \n")
+    with pytest.raises(AssertionError, match="CURRENTS_RECEIVER_TOKEN"):
+        r.start(timeout=20)
+
+
 def test_without_a_token_only_when_told(start_receiver):
     r = start_receiver("--allow-no-token", token=None)
     assert requests.post(r.url, data=make_body(1), timeout=10).status_code == 200
