@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--stats-seconds", type=_positive, default=60.0, help="log a stats line this often"
     )
     p.add_argument(
+        "--read-seconds",
+        type=_positive,
+        default=60.0,
+        help="answer 408 to a client that takes longer to send its body (default 60)",
+    )
+    p.add_argument(
         "--shutdown-seconds",
         type=_positive,
         default=30.0,
@@ -117,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         stats_seconds=args.stats_seconds,
+        read_seconds=args.read_seconds,
         shutdown_seconds=args.shutdown_seconds,
         access_log=args.access_log,
     )

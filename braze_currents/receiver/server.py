@@ -13,7 +13,8 @@ A POST is answered 200 only once its body is on disk: the handler hands the body
 once (group commit), then acknowledges them all. A write that fails is answered 503, so Braze
 retries it. Refusals: 401 without the right bearer token, 413 above the size limit (also once
 inflated), 400 for an empty body or one that cannot be read (a broken or truncated gzip
-stream), 415 for an unknown ``Content-Encoding``. A body that is not JSON is still
+stream), 415 for an unknown ``Content-Encoding``, 408 for a body that does not arrive within
+``read_seconds`` (a stalled client holds no memory for long). A body that is not JSON is still
 stored: the loader rejects it with its reason.
 """
 
@@ -62,6 +63,7 @@ class ReceiverSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     stats_seconds: float = 60.0
+    read_seconds: float = 60.0  # a client slower than this to send its body gets 408
     shutdown_seconds: float = 30.0
     access_log: bool = False
 
@@ -223,8 +225,15 @@ async def receive(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > limit:
         return _too_large(request, stats, limit)
     try:
-        raw = await request.read()
+        async with asyncio.timeout(settings.read_seconds):
+            raw = await request.read()
         body = decode_body(raw, request.headers.get("Content-Encoding"), limit)
+    except TimeoutError:
+        log.warning(
+            "refused: the body did not arrive in time",
+            extra={"fields": {**_who(request), "seconds": settings.read_seconds}},
+        )
+        return _refuse(stats, 408, "timeout", "the body did not arrive in time")
     except web.HTTPRequestEntityTooLarge:
         return _too_large(request, stats, limit)
     except BodyError as exc:

@@ -180,6 +180,23 @@ def test_wrong_tokens_among_many_posts(shared_receiver):
     assert not any(b in stored for b in bodies[20:])
 
 
+def test_a_client_that_stalls_mid_body_gets_408_and_nothing_is_stored(start_receiver):
+    import socket
+
+    r = start_receiver("--read-seconds", "0.5")
+    body = make_body(3)
+    head = (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", r.port), timeout=10) as sock:
+        sock.sendall(head + body[:20])  # then nothing more
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert status(r)["refused"] == {"timeout": 1} and status(r)["bodies"] == 0
+    assert not spool_lines(r)
+
+
 def test_structured_logs_and_a_stats_line(start_receiver):
     r = start_receiver("--stats-seconds", "0.2")
     requests.post(r.url, data=make_body(7), headers=AUTH, timeout=10)
