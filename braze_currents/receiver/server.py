@@ -249,6 +249,7 @@ async def receive(request: web.Request) -> web.Response:
         )
         return _refuse(stats, 400, "unreadable", f"cannot read the body: {exc}")
     if not body or body.isspace():  # isspace() stops at the first other byte, no copy
+        log.warning("refused: empty body", extra={"fields": _who(request)})
         return _refuse(stats, 400, "empty", "empty body")
     line = spool_line(body)
     try:
