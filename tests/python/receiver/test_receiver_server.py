@@ -107,3 +107,14 @@ def test_get_on_the_post_routes_is_not_allowed(tmp_path, path):
         return status
 
     assert run(main()) == 405
+
+
+def test_the_receiver_never_imports_duckdb():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, braze_currents.receiver.cli, braze_currents.receiver.server; "
+        "sys.exit('duckdb' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
