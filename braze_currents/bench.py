@@ -56,6 +56,7 @@ class Report:
     pipeline: list = field(default_factory=list)
     incremental: list = field(default_factory=list)
     export: dict = field(default_factory=dict)
+    receiver: dict = field(default_factory=dict)
 
 
 def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) -> Measure:
@@ -366,6 +367,8 @@ def render(report: Report) -> str:
     if report.export:
         lines += ["", "Export (scripts/export_to_braze.py against the local emulator)"]
         lines += report.export.get("table", [])
+    if report.receiver:
+        lines += ["", *report.receiver["table"].splitlines()]
     return "\n".join(lines)
 
 
@@ -395,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--skip-export", action="store_true", help="no export benchmark")
     p.add_argument("--skip-incremental", action="store_true", help="no incremental benchmark")
+    p.add_argument("--skip-receiver", action="store_true", help="no receiver benchmark")
     p.add_argument(
         "--workdir",
         type=Path,
@@ -426,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_export:
         print("== export", flush=True)
         report.export = export_bench()
+    if not args.skip_receiver:
+        print("== receiver", flush=True)
+        report.receiver = receiver_bench()
     text = render(report)
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -439,3 +446,10 @@ def export_bench() -> dict:
     from braze_currents.exporter import bench as export
 
     return export.run_for_report()
+
+
+def receiver_bench() -> dict:
+    """The receiver next to aiohttp's bare write+fsync handler (braze_currents.devtools)."""
+    from braze_currents.devtools import receiver_bench as receiver
+
+    return receiver.run_for_report()

@@ -20,6 +20,7 @@ from braze_currents.generate_cli import main as generate_main
 from braze_currents.load_cli import main as load_main
 
 DEMO_INPUTS = PROJECT_ROOT / "warehouse" / "demo-inputs"
+DEMO_SPOOL = DEMO_INPUTS / "spool"
 
 
 def step(title: str) -> float:
@@ -46,6 +47,52 @@ def generate_inputs() -> list[Path]:
         generate_main(["-o", str(csv), "--seed", "2", "--start", "2026-10-15",
                        "--days", "1", "--users", "300", "--events", "0", "--quiet"])  # fmt: skip
     return [ndjson, csv]
+
+
+def receive_via_http() -> None:
+    """Start the receiver on 127.0.0.1, let a local poster play Braze's Custom HTTP connector
+    (a day of traffic for 200 users, gzipped, 32 connections; one wrong token; one body that
+    is not JSON), then stop it: its spool's closed files are what the loader reads next."""
+    import asyncio
+    import json
+    import secrets
+    from datetime import date
+
+    import requests
+
+    from braze_currents.devtools.poster import post_all
+    from braze_currents.devtools.receiver_bench import start_server, stop_server
+    from braze_currents.generator import CurrentsGenerator, GeneratorSettings
+
+    settings = GeneratorSettings(events=20_000, users=200, days=1, start=date(2026, 10, 16), seed=3)
+    bodies = [
+        json.dumps(r.body, separators=(",", ":")).encode()
+        for r in CurrentsGenerator(settings).records()
+        if r.body
+    ]
+    token = secrets.token_urlsafe(24)
+    env = {**os.environ, "CURRENTS_RECEIVER_TOKEN": token}
+    cmd = [sys.executable, str(PROJECT_ROOT / "scripts" / "receive_currents.py"),
+           "--spool", str(DEMO_SPOOL), "--port", "0"]  # fmt: skip
+    proc, port = start_server(cmd, env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        started = time.monotonic()
+        answers = asyncio.run(post_all(url, bodies, token=token, concurrency=32, gzip_bodies=True))
+        seconds = time.monotonic() - started
+        ok = sum(a.acknowledged for a in answers)
+        wrong = asyncio.run(post_all(url, bodies[:1], token=token[::-1]))[0].status
+        not_json = asyncio.run(post_all(url, [b"<html>not json</html>"], token=token))[0].status
+        status = requests.get(
+            url + "status", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
+    finally:
+        stop_server(proc)
+    print(f"   posted {len(bodies):,} gzipped bodies on 32 connections: {ok:,} acknowledged "
+          f"(fsync'd) in {seconds:.1f}s; a wrong token got {wrong}, a body that is not JSON "
+          f"{not_json} (stored: the loader rejects it)")  # fmt: skip
+    print(f"   receiver status: {status['bodies']:,} bodies, {status['events']:,} events, "
+          f"{status['bytes'] / 1e6:.1f} MB, refused {status['refused']}")  # fmt: skip
 
 
 def run_dbt(*args: str) -> None:
@@ -125,11 +172,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {p.relative_to(PROJECT_ROOT)}  ({p.stat().st_size / 1e6:.1f} MB)")
     done(t)
 
+    spool = DEMO_SPOOL.relative_to(PROJECT_ROOT)
+    t = step(f"1b. receive a day more over HTTP: scripts/receive_currents.py --spool {spool}")
+    receive_via_http()
+    done(t)
+
     t = step(
         "2. load it: scripts/load_currents.py "
         + " ".join(str(p.parent.relative_to(PROJECT_ROOT)) for p in inputs)
+        + f", then --spool {spool}"
     )
-    code = load_main([str(p) for p in inputs])
+    code = load_main([str(p) for p in inputs]) or load_main(["--spool", str(DEMO_SPOOL)])
     if code != 0:
         return code
     done(t)

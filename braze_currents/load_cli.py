@@ -6,12 +6,14 @@ import argparse
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 
 from braze_currents.config import duckdb_path
-from braze_currents.loader import FileResult, discover, load_files
+from braze_currents.loader import FileResult, InputFile, discover, load_files
 from braze_currents.progress import Progress
+from braze_currents.receiver import spool
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
 
@@ -25,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "inputs",
-        nargs="+",
+        nargs="*",
         metavar="INPUT",
         help="files, directories (recursed) or globs: .ndjson/.jsonl (one batch "
         "body per line), .json (a body or an array of bodies), .csv/.tsv (a Treasure "
@@ -37,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="DuckDB file (default: $CURRENTS_DUCKDB_PATH, else "
         "warehouse/currents.duckdb under the project root)",
+    )
+    p.add_argument(
+        "--spool",
+        type=Path,
+        metavar="DIR",
+        help="a receiver's spool (scripts/receive_currents.py): load its closed files and move "
+        "each loaded one to DIR/loaded/; safe while the receiver runs",
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     return p
@@ -90,8 +99,13 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if bool(args.inputs) == bool(args.spool):
+        parser.error("give INPUT... or --spool DIR (one of the two)")
     database = duckdb_path(args.database)
+    if args.spool:
+        return load_spool(args.spool, database, quiet=args.quiet)
     started = time.monotonic()
     files, errors, skipped = discover(args.inputs)
     for e in errors:
@@ -111,3 +125,37 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {r.error}", file=sys.stderr)
     print(summarize(results, time.monotonic() - started, database, verbose=not args.quiet))
     return EXIT_UNREADABLE if errors else EXIT_OK
+
+
+def load_spool(directory: Path, database: Path, quiet: bool = False) -> int:
+    """Load the closed files of a receiver's spool, each once: a file loaded without error
+    moves to ``loaded/``; one with an error stays for the next run (exit 1)."""
+    started = time.monotonic()
+    if not directory.is_dir():
+        print(f"error: no spool directory {directory}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        with spool.locked(directory, spool.LOADER_LOCK):
+            files = [InputFile(p, "ndjson", False) for p in spool.closed_files(directory)]
+            try:
+                results = load_files(database, files) if files else []
+            except duckdb.Error as exc:
+                print(f"error: cannot write the warehouse {database}: {exc}", file=sys.stderr)
+                return EXIT_UNREADABLE
+            failed = 0
+            for r in results:
+                if r.error:
+                    failed += 1
+                    print(f"error: {r.error} (left in the spool)", file=sys.stderr)
+                else:
+                    spool.mark_loaded(Path(r.source_file))
+    except spool.SpoolBusy:
+        print(f"another load of {directory} is running; nothing done", file=sys.stderr)
+        return EXIT_OK
+    print(summarize(results, time.monotonic() - started, database, verbose=not quiet))
+    left = spool.backlog(directory)
+    print(
+        f"spool {directory}: {len(results) - failed} file(s) moved to {spool.LOADED_DIR}/, "
+        f"{left['files']} closed file(s) waiting"
+    )
+    return EXIT_UNREADABLE if failed else EXIT_OK

@@ -1,0 +1,1 @@
+"""Development tooling (load generators, posters): never imported by the product code."""
