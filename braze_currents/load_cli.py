@@ -55,6 +55,7 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
         total["events"] += r.events
         total["blank"] += r.blank_lines
         total["bad_time"] += r.bad_time_values
+        total["repaired"] += r.repaired
         reasons.update(r.rejected)
     if verbose and len(results) > 1:
         lines.append(f"{'file':<60} {'records':>9} {'batches':>9} {'dupes':>7} {'rejected':>9}")
@@ -81,6 +82,11 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
         lines.append(
             f"  {total['bad_time']:,} record(s) with an unreadable `time` column: received_at "
             "is their load time"
+        )
+    if total["repaired"]:
+        lines.append(
+            f"  {total['repaired']:,} batch(es) repaired: lone UTF-16 surrogate escapes replaced "
+            "by U+FFFD (see raw.currents_repaired for each, with its original text)"
         )
     for reason, n in reasons.most_common():
         lines.append(f"  rejected {n:,}: {reason}")

@@ -10,6 +10,11 @@ DuckDB reads and parses. Python only walks a file itself, line by line, when Duc
 reader refuses it (a truncated gzip stream, bytes that are not UTF-8, a stray control
 character): it then writes what it can read to a clean temporary file for DuckDB and rejects
 the rest with the line it came from.
+
+A record DuckDB's JSON parser refuses only because it holds a lone UTF-16 surrogate escape
+(``"\\ud800"``: valid JSON per RFC 8259, written by common encoders) is repaired: each lone
+surrogate escape becomes ``\\ufffd`` (U+FFFD), the batch lands, and ``raw.currents_repaired``
+keeps what was repaired and the record's original text.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import csv
 import glob
 import json
 import os
+import re
 import tempfile
 import time
 import zlib
@@ -62,6 +68,7 @@ class FileResult:
     blank_lines: int = 0
     events: int = 0
     bad_time_values: int = 0
+    repaired: int = 0  # new batches landed after a repair (raw.currents_repaired)
     recovered: bool = False  # the careful path read the file
     error: str | None = None
     seconds: float = 0.0
@@ -198,8 +205,7 @@ def _records_sql(con, f: InputFile, path: str | None = None, compression: str | 
 # the events array of good records and the original text of bad ones, never both; it holds the
 # records in file order (the connection preserves insertion order), so a record's position in it
 # is its number in the file where the source gives none.
-_CLASSIFY_SQL = """
-create or replace temp table _load_records as
+_CLASSIFIED_SQL = """
 with records as (
     select
         source_line,
@@ -251,7 +257,12 @@ select
     case when reason is not null and reason <> 'blank' then body end as body,
     time_value,
     bad_time
-from classified;
+from classified
+"""
+_CLASSIFY_SQL = (
+    "create or replace temp table _load_records as "
+    + _CLASSIFIED_SQL
+    + """;
 create or replace temp view _load_classified as
 select
     -- Row ids of a table filled by one insert are consecutive, in insertion order (inside the
@@ -260,6 +271,7 @@ select
     * exclude (source_line)
 from _load_records
 """
+)
 
 
 def _json_kind(expr: str) -> str:
@@ -271,14 +283,110 @@ def _json_kind(expr: str) -> str:
     )
 
 
-def _classify(con, records_sql: str, f: InputFile) -> None:
+def _classify_sql(template: str, records_sql: str, f: InputFile) -> str:
+    return template.format(
+        records=records_sql,
+        is_events_column=str(f.fmt in ("csv", "tsv")),
+        kind_body=_json_kind("body"),
+        kind_events=_json_kind("events"),
+    )
+
+
+def _classify(con, records_sql: str, f: InputFile, repair_log: list | None = None) -> None:
+    """Classify every record of ``records_sql`` into ``_load_records``, repairing those that
+    are invalid only for a lone surrogate escape. ``repair_log`` (line, note, original text)
+    lists repairs made before DuckDB read the records (a JSON document)."""
+    con.execute(_classify_sql(_CLASSIFY_SQL, records_sql, f))
+    _repair(con, f, repair_log or [])
+
+
+# ---- repairs ----------------------------------------------------------------------------------
+# In JSON text, left to right: an escaped backslash (skipped whole, so the `u` after it is text),
+# a valid surrogate pair (kept), or a lone surrogate escape (replaced).
+_SURROGATE_ESCAPES = re.compile(
+    r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+_LONE_SURROGATE = len("\\ud800")
+
+
+def repair_lone_surrogates(text: str) -> tuple[str, int]:
+    """``text`` (JSON) with every lone UTF-16 surrogate escape replaced by ``\\ufffd``, and how
+    many were replaced. Nothing else changes: valid pairs and escaped backslashes stay."""
+    count = 0
+
+    def replace(m: re.Match) -> str:
+        nonlocal count
+        if len(m.group(0)) != _LONE_SURROGATE:
+            return m.group(0)
+        count += 1
+        return "\\ufffd"
+
+    repaired = _SURROGATE_ESCAPES.sub(replace, text)
+    return (repaired, count) if count else (text, 0)
+
+
+def _repair_note(count: int) -> str:
+    return f"{count} lone UTF-16 surrogate escape(s) replaced by U+FFFD"
+
+
+def _repair(con, f: InputFile, repair_log: list) -> None:
+    """Repair in ``_load_records`` the records DuckDB's parser refused for a lone surrogate
+    escape, and classify them again: an accepted one keeps its events and the repair is noted
+    in ``_load_repairs``; one still unusable keeps its original text, and its reason says what
+    was tried. Only invalid records that hold such an escape are read into Python."""
+    candidates = con.execute(
+        r"""
+        select rowid, coalesce(source_line, rowid - (select min(rowid) from _load_records) + 1),
+            body
+        from _load_records
+        where reason = 'invalid JSON' and regexp_matches(body, '\\u[dD][89a-fA-F]')
+        """
+    ).fetchall()
+    fixes = []
+    for rid, source_line, text in candidates:
+        fixed, count = repair_lone_surrogates(text)
+        if count:
+            fixes.append((rid, source_line, fixed, text, _repair_note(count)))
     con.execute(
-        _CLASSIFY_SQL.format(
-            records=records_sql,
-            is_events_column=str(f.fmt in ("csv", "tsv")),
-            kind_body=_json_kind("body"),
-            kind_events=_json_kind("events"),
+        "create or replace temp table _load_repairs "
+        "(source_line bigint, repair varchar, raw varchar)"
+    )
+    if repair_log:
+        con.executemany("insert into _load_repairs values (?, ?, ?)", repair_log)
+    if not fixes:
+        return
+    con.execute(
+        "create or replace temp table _load_repair_in "
+        "(rid bigint, source_line bigint, body varchar, raw varchar, repair varchar)"
+    )
+    con.executemany("insert into _load_repair_in values (?, ?, ?, ?, ?)", fixes)
+    con.execute(
+        _classify_sql(
+            "create or replace temp table _load_repair_out as " + _CLASSIFIED_SQL,
+            "select rid as source_line, body, null::varchar as time_text from _load_repair_in",
+            f,
         )
+    )
+    con.execute(
+        """
+        update _load_records as r set
+            reason = case when o.reason is not null then o.reason || ' (after ' || i.repair || ')'
+                     end,
+            batch_id = o.batch_id,
+            events = o.events,
+            event_count = o.event_count,
+            body = case when o.reason is not null then r.body end
+        from _load_repair_out as o, _load_repair_in as i
+        where o.source_line = i.rid and r.rowid = i.rid
+        """
+    )
+    con.execute(
+        """
+        insert into _load_repairs
+        select i.source_line, i.repair, i.raw
+        from _load_repair_in as i join _load_repair_out as o on o.source_line = i.rid
+        where o.reason is null
+        """
     )
 
 
@@ -334,6 +442,15 @@ def _register(con, result: FileResult, loaded_at: datetime, source_file: str) ->
     result.accepted += kept
     result.duplicates += good - kept
     result.events += sum(r[0] for r in inserted_events)
+    result.repaired += con.execute(
+        """
+        insert into raw.currents_repaired
+            (batch_id, source_file, source_line, repair, raw, repaired_at)
+        select k.batch_id, ?, k.source_line, r.repair, r.raw, ?::timestamp
+        from _load_repairs as r join _load_keep as k on k.source_line = r.source_line
+        """,
+        [source_file, loaded_at],
+    ).fetchone()[0]
     _reject(
         con,
         source_file,
@@ -529,6 +646,46 @@ def _salvage_document(f: InputFile) -> list[tuple[int, str, str]]:
     return [(1, reason, text)]
 
 
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def _load_repaired_document(con, f: InputFile, loaded_at: datetime, result: FileResult) -> bool:
+    """A JSON document DuckDB refused for lone surrogate escapes: loaded from a repaired copy.
+    Its repaired records are those whose text holds one; Python's parser (which takes lone
+    surrogates) finds them, and its encoder writes their original text (the escapes kept)."""
+    try:
+        text = b"".join(_chunks(f)).decode("utf-8")
+        fixed, count = repair_lone_surrogates(text)
+        if not count:
+            return False
+        doc = json.loads(text)
+    except (_Truncated, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    records = doc if isinstance(doc, list) else [doc]
+    repair_log = []
+    for n, record in enumerate(records, start=1):
+        if _has_surrogate(record):
+            original = json.dumps(record)
+            repair_log.append((n, _repair_note(repair_lone_surrogates(original)[1]), original))
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        path = os.path.join(tmp, "repaired.json")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(fixed)
+        try:
+            _classify(con, _json_objects_sql(path, "none"), f, repair_log)
+        except duckdb.Error:
+            return False
+        _register(con, result, loaded_at, f.source_file)
+    return True
+
+
 def _salvage_sql(path: str) -> str:
     return f"""
         select n as source_line, b as body, t as time_text
@@ -582,6 +739,8 @@ def _fast_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> No
 
 def _careful_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
     if f.fmt == "json":
+        if _load_repaired_document(con, f, loaded_at, result):
+            return
         rejects = _salvage_document(f)
         _insert_salvage_rejects(con, f, loaded_at, rejects, result)
         result.records += len(rejects)

@@ -42,6 +42,14 @@ create table if not exists raw.currents_rejected (
     raw varchar not null,             -- the record's original text
     rejected_at timestamp not null
 );
+create table if not exists raw.currents_repaired (
+    batch_id varchar not null,        -- the batch as landed in raw.currents_batches
+    source_file varchar not null,
+    source_line bigint not null,
+    repair varchar not null,          -- what was repaired, and why
+    raw varchar not null,             -- the record's original text
+    repaired_at timestamp not null
+);
 create table if not exists raw.currents_loads (
     loaded_at timestamp not null,
     source_file varchar not null,
