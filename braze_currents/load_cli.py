@@ -76,6 +76,10 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
         f"({total['events']:,} events), {total['duplicates']:,} already loaded, "
         f"{total['rejected']:,} rejected"
     )
+    failed = [r for r in results if r.error]
+    if failed:
+        lines.append(f"  {len(failed):,} file(s) not loaded (exit 1):")
+        lines.extend(f"    {r.error}" for r in failed)
     if total["blank"]:
         lines.append(f"  {total['blank']:,} blank line(s) skipped")
     if total["bad_time"]:

@@ -496,14 +496,16 @@ class _Truncated(Exception):
 
 def _chunks(f: InputFile, size: int = 1 << 20):
     """Decompressed bytes of a file; raises ``_Truncated`` after the last good byte when its
-    gzip stream ends early or breaks (``gzip``'s own reader would drop the partial tail)."""
+    gzip stream ends early or breaks (``gzip``'s own reader would drop the partial tail), and
+    ``InputError`` when not one byte can be decompressed (not gzip, a corrupt header): there is
+    then no record to keep, and the file is an error of the run."""
     with open(f.path, "rb") as fh:
         if not f.gz:
             while chunk := fh.read(size):
                 yield chunk
             return
         d = zlib.decompressobj(wbits=31)
-        started = False
+        started = produced = False
         while data := fh.read(size):
             while data:
                 if d.eof:  # a new gzip member follows the last one
@@ -512,11 +514,22 @@ def _chunks(f: InputFile, size: int = 1 << 20):
                 try:
                     out = d.decompress(data)
                 except zlib.error as exc:
+                    if not produced:
+                        raise InputError(
+                            f"{f.path}: cannot be decompressed: not a gzip file, or its gzip "
+                            f"header is corrupt ({exc}); nothing of it was loaded"
+                        ) from exc
                     raise _Truncated(f"corrupt gzip stream ({exc})") from exc
                 if out:
+                    produced = True
                     yield out
                 data = d.unused_data if d.eof else b""
         if started and not d.eof:
+            if not produced:
+                raise InputError(
+                    f"{f.path}: cannot be decompressed: the gzip stream ends before its first "
+                    "byte of data; nothing of it was loaded"
+                )
             raise _Truncated("truncated gzip stream")
 
 

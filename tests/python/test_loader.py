@@ -594,3 +594,57 @@ def test_a_record_still_unusable_after_its_repair_keeps_its_original_text(
 )
 def test_repair_lone_surrogates(text, expected, n):
     assert loader.repair_lone_surrogates(text) == (expected, n)
+
+
+# ---- a .gz that cannot be decompressed at all ------------------------------------------------
+def _not_gzip(text: str) -> bytes:
+    return text.encode()
+
+
+def _bad_header(text: str) -> bytes:
+    data = bytearray(gzip.compress(text.encode()))
+    data[2] = 99  # compression method: only 8 (deflate) exists
+    return bytes(data)
+
+
+def _bad_magic(text: str) -> bytes:
+    return b"\x1f\x8c" + gzip.compress(text.encode())[2:]
+
+
+@pytest.mark.parametrize("spoil", [_not_gzip, _bad_header, _bad_magic])
+@pytest.mark.parametrize("name", ["x.ndjson.gz", "x.csv.gz", "x.json.gz"])
+def test_a_gz_that_cannot_be_decompressed_is_a_file_error(tmp_path, empty_warehouse, spoil, name):
+    """Not a gzip file, or a corrupt header: nothing of it can be read, so nothing of it is
+    recorded as if it were (no reject with empty text): the run exits 1 and names the file,
+    on stderr and in the summary. The good file beside it still lands."""
+    events = json.dumps(body("z1")["events"])
+    text = {
+        "x.ndjson.gz": line(body("z1")) + "\n",
+        "x.csv.gz": 'events\n"' + events.replace('"', '""') + '"\n',
+        "x.json.gz": json.dumps([body("z1")]),
+    }[name]
+    write(tmp_path / name, spoil(text))
+    write(tmp_path / "ok.ndjson", line(body("k1")) + "\n")
+    proc = empty_warehouse.load(tmp_path / name, tmp_path / "ok.ndjson", check=False)
+    assert proc.returncode == 1, proc.stdout
+    assert name in proc.stderr and "cannot be decompressed" in proc.stderr
+    summary = proc.stdout.splitlines()
+    assert any(name in s and "cannot be decompressed" in s for s in summary), proc.stdout
+    assert counts(empty_warehouse) == (1, 0)  # ok.ndjson only; no empty reject
+    assert empty_warehouse.query("select parse_filename(source_file) from raw.currents_loads") == [
+        ("ok.ndjson",)
+    ]
+
+
+def test_a_gz_cut_short_inside_its_first_line_keeps_what_it_read(tmp_path, empty_warehouse):
+    """A stream that breaks after some bytes could be read is not a file error: the part read
+    is kept as a reject (complete lines land; see
+    test_truncated_gzip_keeps_the_complete_lines_and_rejects_the_broken_one)."""
+    text = "\n".join(line(body(f"h{i}")) for i in range(50)) + "\n"
+    data = gzip.compress(text.encode())
+    write(tmp_path / "cut.ndjson.gz", data[: len(data) // 2])  # 170 bytes of line 1
+    proc = empty_warehouse.load(tmp_path / "cut.ndjson.gz")
+    assert proc.returncode == 0
+    [(_name, where, reason, raw)] = rejects(empty_warehouse)
+    assert (where, reason) == (1, "truncated gzip stream: the input ends inside this line")
+    assert raw and text.startswith(raw)
