@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="files, directories (recursed) or globs: .ndjson/.jsonl (one batch "
         "body per line), .json (a body or an array of bodies), .csv/.tsv (a Treasure "
-        "Data export with an `events` column and optionally `time`), each "
-        "optionally .gz",
+        "Data export with an `events` column and optionally `time`, or one row per event "
+        "with an `id` column), .avro (Braze's storage connectors; a storage tree "
+        "event_type=<type>/date=<hour>/ is recursed), each optionally .gz",
     )
     p.add_argument(
         "--database",

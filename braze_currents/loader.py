@@ -19,8 +19,10 @@ keeps what was repaired and the record's original text.
 
 from __future__ import annotations
 
+import base64
 import csv
 import glob
+import gzip
 import json
 import os
 import re
@@ -28,15 +30,16 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from braze_currents import storage
 from braze_currents.warehouse import connect, ensure_raw_schema
 
-SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv")
+SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv", "avro")
 # Longest record DuckDB's fast reader takes; a longer line sends the file down the careful path,
 # which has no limit. DuckDB's CSV reader splits a file into buffers of this size for its threads
 # (left to itself, it sizes them from this limit: one buffer, one thread, for a whole day).
@@ -47,10 +50,15 @@ class InputError(Exception):
     """An input that cannot be read at all (missing, unknown format, not a TD export)."""
 
 
+class _EventExport(Exception):
+    """A CSV/TSV file without an ``events`` column but with an ``id`` column: a one-row-per-event
+    export, read by the storage path."""
+
+
 @dataclass(frozen=True)
 class InputFile:
     path: Path
-    fmt: str  # ndjson | json | csv | tsv
+    fmt: str  # ndjson | json | csv | tsv | avro
     gz: bool
 
     @property
@@ -178,9 +186,11 @@ def _td_export_sql(con: duckdb.DuckDBPyConnection, path: str, delim: str, compre
         ).fetchall()
     ]
     if "events" not in columns:
+        if storage.is_event_export(columns):
+            raise _EventExport()
         raise InputError(
-            f"{path}: not a Treasure Data export of Currents: no 'events' column "
-            f"(columns: {', '.join(columns) or 'none'})"
+            f"{path}: not a Treasure Data export of Currents: no 'events' column, nor an 'id' "
+            f"column of a one-row-per-event export (columns: {', '.join(columns) or 'none'})"
         )
     time_col = '"time"' if "time" in columns else "null::varchar"
     return f"""
@@ -617,9 +627,11 @@ def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
         return s
     columns = [c.strip().lower() for c in header]
     if "events" not in columns:
+        if storage.is_event_export(columns):
+            raise _EventExport()
         raise InputError(
-            f"{f.path}: not a Treasure Data export of Currents: no 'events' column "
-            f"(columns: {', '.join(columns)})"
+            f"{f.path}: not a Treasure Data export of Currents: no 'events' column, nor an 'id' "
+            f"column of a one-row-per-event export (columns: {', '.join(columns)})"
         )
     state["problem"] = None
     ev, tm = columns.index("events"), columns.index("time") if "time" in columns else None
@@ -716,14 +728,28 @@ def load_file(con: duckdb.DuckDBPyConnection, f: InputFile, loaded_at: datetime)
     con.execute("begin transaction")
     try:
         try:
-            _fast_path(con, f, loaded_at, result)
+            if f.fmt == "avro":
+                _storage_path(con, f, loaded_at, result)
+            else:
+                _fast_path(con, f, loaded_at, result)
         except InputError:
             raise
+        except _EventExport:
+            con.execute("rollback")
+            con.execute("begin transaction")
+            result = FileResult(f.source_file)
+            _storage_path(con, f, loaded_at, result)
         except duckdb.Error:
             con.execute("rollback")
             con.execute("begin transaction")
             result = FileResult(f.source_file, recovered=True)
-            _careful_path(con, f, loaded_at, result)
+            try:
+                _careful_path(con, f, loaded_at, result)
+            except _EventExport:
+                con.execute("rollback")
+                con.execute("begin transaction")
+                result = FileResult(f.source_file)
+                _storage_path(con, f, loaded_at, result)
         _log_load(con, result, loaded_at)
         con.execute("commit")
     except BaseException:
@@ -769,6 +795,114 @@ def _careful_path(con, f: InputFile, loaded_at: datetime, result: FileResult) ->
         result.blank_lines += salvage.blank_lines
         _insert_salvage_rejects(con, f, loaded_at, salvage.rejects, result)
         result.records += len(salvage.rejects)
+
+
+# ---- storage: Avro files and one-row-per-event exports ---------------------------------------
+def _storage_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
+    """Storage records become batch bodies of flat events (``braze_currents.storage``), written
+    with their numbers to an intermediate NDJSON file that DuckDB classifies and lands as any
+    other batches."""
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        out_path = os.path.join(tmp, "storage.ndjson")
+        if f.fmt == "avro":
+            salvage = _avro_to_bodies(f, out_path)
+        else:
+            salvage = _event_rows_to_bodies(f, out_path)
+        # The intermediate file holds whole batch bodies, whatever the input's format.
+        _classify(con, _salvage_sql(out_path), replace(f, fmt="ndjson"))
+        _register(con, result, loaded_at, f.source_file)
+        _insert_salvage_rejects(con, f, loaded_at, salvage.rejects, result)
+        result.records += len(salvage.rejects)
+
+
+def _avro_to_bodies(f: InputFile, out_path: str) -> _Salvage:
+    """One body per Avro block; an unreadable block and what follows it is one reject, its
+    bytes kept (base64) with the block's number."""
+    s = _Salvage(out_path)
+    hour = storage.hour_from_path(f.path)
+    t = None if hour is None else str(hour)
+    opener = gzip.open if f.gz else open
+    with opener(f.path, "rb") as stream, open(out_path, "w", encoding="utf-8") as out:
+        try:
+            for n, text in storage.avro_bodies(stream, f.path):
+                out.write(json.dumps({"n": n, "t": t, "b": text}, ensure_ascii=False) + "\n")
+        except storage.StorageError as exc:
+            raise InputError(str(exc)) from exc
+        except (OSError, EOFError, zlib.error) as exc:  # the .gz around the file is broken
+            raise InputError(f"{f.path}: cannot read: {exc}") from exc
+        except storage.AvroBlockError as exc:
+            try:
+                if exc.offset is not None:
+                    stream.seek(exc.offset)
+                rest = stream.read() if exc.offset is not None else b""
+            except (OSError, EOFError, zlib.error):
+                rest = b""
+            raw = "base64:" + base64.b64encode(rest).decode("ascii")
+            s.rejects.append((exc.block, str(exc), raw))
+    return s
+
+
+def _event_rows_to_bodies(f: InputFile, out_path: str) -> _Salvage:
+    """A one-row-per-event CSV/TSV export: rows (numbered from 1 after the header) become flat
+    events, ``CSV_BATCH_ROWS`` to a batch whose ``source_line`` is its first row; a row that
+    cannot be read is rejected with its number."""
+    s = _Salvage(out_path)
+    delim = "," if f.fmt == "csv" else "\t"
+    state = {"problem": None}
+
+    def texts():
+        try:
+            for _, raw, complete in _lines(f):
+                text, problem = _decode(raw)
+                if not complete:
+                    problem = "truncated gzip stream: the input ends inside this record"
+                state["problem"] = state["problem"] or problem
+                yield text + "\n"
+        except _Truncated as exc:
+            state["problem"] = state["problem"] or _truncation_reason(exc)
+
+    reader = csv.reader(texts(), delimiter=delim)
+    header = next(reader, None)
+    if header is None:
+        return s
+    columns = [c.strip().lower() for c in header]
+    path_type = storage.event_type_from_path(f.path)
+    if "event_type" not in columns and path_type is None:
+        stem = f.path.name.split(".")[0]
+        raise InputError(
+            f"{f.path}: a one-row-per-event export needs an 'event_type' column or an "
+            f"event_type=<type> folder in its path (file {stem!r})"
+        )
+    hour = storage.hour_from_path(f.path)
+    t = None if hour is None else str(hour)
+    state["problem"] = None
+    batch: list[dict] = []
+    first = 0
+    n = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+
+        def flush() -> None:
+            if batch:
+                line = {"n": first, "t": t, "b": storage.body_json(batch)}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                batch.clear()
+
+        for n, row in enumerate(reader, start=1):
+            problem, state["problem"] = state["problem"], None
+            if problem is None and len(row) != len(columns):
+                problem = f"CSV row has {len(row)} fields, the header {len(columns)}"
+            if problem:
+                s.rejects.append((n, problem, delim.join(row)))
+                continue
+            if not batch:
+                first = n
+            batch.append(storage.row_event(columns, row, path_type))
+            if len(batch) >= storage.CSV_BATCH_ROWS:
+                flush()
+        flush()
+        if state["problem"]:  # the stream broke after the last complete record
+            s.rejects.append((n + 1, state["problem"], ""))
+    return s
 
 
 def _insert_salvage_rejects(con, f, loaded_at, rejects, result: FileResult) -> None:
