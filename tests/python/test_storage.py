@@ -286,3 +286,44 @@ def test_discover_finds_avro_files(tmp_path):
     files, errors, _ = loader.discover([str(tmp_path)])
     assert [(f.path.name, f.fmt) for f in files] == [("0.avro", "avro")] and not errors
     assert loader.classify(Path("x.avro.gz")) == ("avro", True)
+
+
+def test_many_avro_files_load_in_few_transactions_each_accounted_for(
+    tmp_path, empty_warehouse, monkeypatch
+):
+    """Avro files are loaded several to a transaction (a storage tree holds one file per type
+    and hour); each file keeps its own name, block numbers and log row, a file that cannot be
+    read is an error of its own, and the same block in two files lands once."""
+    monkeypatch.setattr(loader, "STORAGE_CHUNK_FILES", 3)
+    events = [purchase(n) for n in range(6)] + [email_open(n) for n in range(4)]
+    files = write_avro_tree(events, tmp_path / "tree", sync_interval=300)
+    copy = files[0].with_name("1.avro")  # the same blocks again
+    copy.write_bytes(files[0].read_bytes())
+    bad = files[0].with_name("2.avro")
+    bad.write_bytes(b"Obj\x01 broken")
+    found = loader.discover([str(tmp_path / "tree")])[0]
+    assert len(found) == 4
+    results = loader.load_files(empty_warehouse.path, found)
+    by_name = {
+        Path(r.source_file).name + Path(r.source_file).parent.parent.name: r for r in results
+    }
+    first = by_name["0.avroevent_type=users.behaviors.Purchase"]
+    again = by_name["1.avroevent_type=users.behaviors.Purchase"]
+    broken = by_name["2.avroevent_type=users.behaviors.Purchase"]
+    assert first.accepted == first.records > 1 and first.duplicates == 0
+    assert (again.accepted, again.duplicates) == (0, first.records)
+    assert broken.error and "not an Avro object container file" in broken.error
+    assert len(landed_events(empty_warehouse)) == 10
+    log = empty_warehouse.query(
+        "select parse_filename(source_file), records, accepted, duplicates, events "
+        "from raw.currents_loads order by source_file"
+    )
+    assert len(log) == 3 and sum(r[4] for r in log) == 10
+    assert all(r[1] == r[2] + r[3] for r in log)
+    assert empty_warehouse.scalar("select count(distinct loaded_at) from raw.currents_loads") == 2
+    # Blocks keep their number in their own file.
+    blocks = empty_warehouse.query(
+        "select list(source_line order by source_line) from raw.currents_batches "
+        "group by source_file order by source_file"
+    )
+    assert [b for (b,) in blocks] == [[*range(1, first.records + 1)], [1]]
