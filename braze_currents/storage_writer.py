@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +33,7 @@ def _avro_type(value) -> str | dict:
         return "float"
     if isinstance(value, list):
         return {"type": "array", "items": ["null", "string"]}
-    if isinstance(value, dict):
-        raise ValueError(f"a flat storage record holds no objects, got {value!r}")
-    return "string"
+    return "string"  # text, and objects as JSON text
 
 
 def avro_schema(event_type: str, events: list[dict]) -> dict:
@@ -83,7 +81,11 @@ def _record(event: dict, schema: dict) -> dict:
     out = {}
     for field in schema["fields"]:
         value = event.get(field["name"])
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, dict):
+            value = json.dumps(value, separators=(",", ":"))
+        elif isinstance(value, list):
+            value = [v if v is None or isinstance(v, str) else json.dumps(v) for v in value]
+        elif isinstance(value, int) and not isinstance(value, bool):
             types = field["type"] if isinstance(field["type"], list) else [field["type"]]
             if "float" in types and "long" not in types:
                 value = float(value)
@@ -134,6 +136,29 @@ def write_avro_tree(
             )
         written.append(path)
     return written
+
+
+def storage_events(records: Iterable) -> Iterator[dict]:
+    """The events of generated records (``braze_currents.generator.Record``) that a storage
+    connector could hold: those of usable batch bodies (a broken record has no events to
+    store; the generator sends its events again later)."""
+    for record in records:
+        events = (record.body or {}).get("events") if record.broken_text is None else None
+        if isinstance(events, list):
+            yield from (e for e in events if isinstance(e, dict))
+
+
+def write_records_avro(records: Iterable, root: Path, **options) -> tuple[list[Path], int]:
+    """Write the events of generated records (flat envelope) as a storage tree under ``root``;
+    returns the files and the number of events left out because they have no event type (a
+    storage file is per type). Holds the events in memory: for fixtures and demos."""
+    kept, left_out = [], 0
+    for e in storage_events(records):
+        if isinstance(e.get("event_type"), str) and e["event_type"]:
+            kept.append(e)
+        else:
+            left_out += 1
+    return write_avro_tree(kept, root, **options), left_out
 
 
 def write_event_rows(events: list[dict], path: Path, delimiter: str = ",") -> Path:
