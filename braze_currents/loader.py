@@ -911,8 +911,7 @@ def load_storage_files(
                 if rows:
                     _insert_salvage_rejects(con, files[i], loaded_at, rows, results[i])
                     results[i].records += len(rows)
-            for i in ok:
-                _log_load(con, results[i], loaded_at)
+            _log_loads(con, [results[i] for i in ok], loaded_at)
             con.execute("commit")
         except duckdb.Error:
             con.execute("rollback")
@@ -935,10 +934,15 @@ def _register_chunk(con, results, loaded_at, files, origin) -> None:
     con.execute(
         "create or replace temp table _load_origin (g bigint, file_no integer, block bigint)"
     )
-    con.executemany("insert into _load_origin values (?, ?, ?)", origin)
+    con.execute(
+        "insert into _load_origin select unnest(?::bigint[]), unnest(?::integer[]), "
+        "unnest(?::bigint[])",
+        [list(column) for column in zip(*origin, strict=True)] if origin else [[], [], []],
+    )
     con.execute("create or replace temp table _load_files (file_no integer, source_file varchar)")
-    con.executemany(
-        "insert into _load_files values (?, ?)", [(i, f.source_file) for i, f in enumerate(files)]
+    con.execute(
+        "insert into _load_files select unnest(?::integer[]), unnest(?::varchar[])",
+        [list(range(len(files))), [f.source_file for f in files]],
     )
     con.execute(
         """
@@ -1091,24 +1095,31 @@ def _has_table(con, name: str) -> bool:
 
 
 def _log_load(con, result: FileResult, loaded_at: datetime) -> None:
+    _log_loads(con, [result], loaded_at)
+
+
+def _log_loads(con, results: list[FileResult], loaded_at: datetime) -> None:
+    """One ``raw.currents_loads`` row per result, in one statement."""
+    columns = [
+        [r.source_file for r in results],
+        [r.records for r in results],
+        [r.accepted for r in results],
+        [r.duplicates for r in results],
+        [r.rejected_total for r in results],
+        [r.blank_lines for r in results],
+        [r.events for r in results],
+        [r.recovered for r in results],
+    ]
     con.execute(
         """
         insert into raw.currents_loads
             (loaded_at, source_file, records, accepted, duplicates, rejected, blank_lines,
              events, recovered)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        select ?::timestamp, unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::bigint[]),
+            unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::bigint[]),
+            unnest(?::boolean[])
         """,
-        [
-            loaded_at,
-            result.source_file,
-            result.records,
-            result.accepted,
-            result.duplicates,
-            result.rejected_total,
-            result.blank_lines,
-            result.events,
-            result.recovered,
-        ],
+        [loaded_at, *columns],
     )
 
 
