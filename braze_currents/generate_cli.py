@@ -7,11 +7,13 @@ import json
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from braze_currents.generator import ENVELOPES, FAMILIES, CurrentsGenerator, GeneratorSettings
 from braze_currents.progress import Progress
+from braze_currents.storage_writer import write_records_avro
 from braze_currents.writers import FORMATS, format_of, write_records
 
 
@@ -139,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write what was generated (counts per type, faults) as JSON here",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    p.add_argument(
+        "--avro",
+        action="store_true",
+        help="write the events as Braze's storage connectors do: a tree of Avro files under "
+        "the --output directory, event_type=<type>/date=<YYYY-MM-DD-HH>/ (flat envelope; "
+        "holds the events in memory)",
+    )
     return p
 
 
@@ -161,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             families=args.families,
             envelope=args.envelope,
         )
-        if args.files:
+        if args.avro:
+            settings = replace(settings, envelope="flat")
+            paths = [args.output]
+        elif args.files:
             suffix = args.format.lstrip(".")
             format_of(Path(f"x.{suffix}"))
             paths = [args.output / f"part-{i:05d}.{suffix}" for i in range(args.files)]
@@ -183,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.update(now - last)
                 last = now
 
-        if len(paths) == 1:
+        left_out, files = 0, []
+        if args.avro:
+            files, left_out = write_records_avro(counted(), args.output)
+        elif len(paths) == 1:
             write_records(counted(), paths[0])
         else:
             _write_round_robin(counted(), paths)
@@ -194,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "days": settings.days,
         "seed": settings.seed,
     }
-    stats["files"] = [str(p) for p in paths]
+    stats["files"] = [str(p) for p in (files if args.avro else paths)]
     if args.stats:
         args.stats.parent.mkdir(parents=True, exist_ok=True)
         args.stats.write_text(json.dumps(stats, indent=2) + "\n")
@@ -205,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{settings.user_count:,} users, {len(paths)} file(s), "
         f"{time.monotonic() - started:.1f}s"
     )
+    if args.avro:
+        print(
+            f"  as a storage tree of {len(files):,} Avro files under {args.output}"
+            + (f"; {left_out:,} events without a type left out" if left_out else "")
+        )
     return 0
 
 

@@ -14,7 +14,7 @@ import fastavro
 import pytest
 
 from braze_currents import loader, storage
-from braze_currents.storage_writer import avro_schema, write_avro_tree, write_event_rows
+from braze_currents.storage_writer import write_avro_tree, write_event_rows
 
 T0 = 1790000000  # 2026-09-21 14:13:20 UTC
 
@@ -151,22 +151,6 @@ def test_avro_values_json_has_no_word_for_are_kept_as_text():
     assert json.loads(storage.body_json([{"a": math.nan, "b": [math.inf], "c": b"\x00\xff"}])) == {
         "events": [{"a": "nan", "b": ["inf"], "c": "AP8="}]
     }
-
-
-def test_the_generated_schema_is_braze_shaped():
-    schema = avro_schema("users.behaviors.Purchase", [purchase(1), purchase(2, price=5)])
-    fields = {f["name"]: f["type"] for f in schema["fields"]}
-    assert schema["name"] == "dataexport.S3.inner.users.behaviors.Purchase"
-    assert [f["name"] for f in schema["fields"]][:4] == [
-        "id",
-        "user_id",
-        "external_user_id",
-        "time",
-    ]
-    assert fields["id"] == "string" and fields["time"] == "long"
-    assert fields["price"] == ["null", "float"]  # an int among floats stays one float branch
-    assert fields["ad_tracking_enabled"] == ["null", "boolean"]
-    assert fields["properties"] == ["null", "string"]
 
 
 @pytest.mark.parametrize(
