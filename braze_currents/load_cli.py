@@ -14,6 +14,7 @@ from braze_currents.loader import FileResult, discover, load_files
 from braze_currents.progress import Progress
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
+MAX_FILE_ROWS = 12  # files listed one by one in the summary (others: one line, and the log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +61,12 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
         reasons.update(r.rejected)
     if verbose and len(results) > 1:
         lines.append(f"{'file':<60} {'records':>9} {'batches':>9} {'dupes':>7} {'rejected':>9}")
-        for r in results:
+        # A storage tree holds thousands of files: the first ones, those with rejects or
+        # errors, then the rest in one line (raw.currents_loads has each).
+        listed = [i < MAX_FILE_ROWS or bool(r.error or r.rejected) for i, r in enumerate(results)]
+        shown = [r for r, keep in zip(results, listed, strict=True) if keep]
+        rest = [r for r, keep in zip(results, listed, strict=True) if not keep]
+        for r in shown:
             name = r.source_file if len(r.source_file) <= 60 else "..." + r.source_file[-57:]
             note = (
                 f"  ERROR: {r.error}"
@@ -70,6 +76,13 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
             lines.append(
                 f"{name:<60} {r.records:>9,} {r.accepted:>9,} {r.duplicates:>7,} "
                 f"{r.rejected_total:>9,}{note}"
+            )
+        if rest:
+            name = f"... {len(rest):,} more file(s) (each in raw.currents_loads)"
+            lines.append(
+                f"{name:<60} {sum(r.records for r in rest):>9,} "
+                f"{sum(r.accepted for r in rest):>9,} {sum(r.duplicates for r in rest):>7,} "
+                f"{0:>9,}"
             )
     lines.append(
         f"loaded {total['files']:,} file(s) into {database} in {seconds:.1f}s: "

@@ -311,3 +311,14 @@ def test_many_avro_files_load_in_few_transactions_each_accounted_for(
         "group by source_file order by source_file"
     )
     assert [b for (b,) in blocks] == [[*range(1, first.records + 1)], [1]]
+
+
+def test_the_summary_lists_a_storage_tree_in_a_few_lines(tmp_path, empty_warehouse):
+    events = [dict(email_open(n), time=T0 + n * 3600) for n in range(30)]  # 30 hours: 30 files
+    write_avro_tree(events, tmp_path / "tree")
+    proc = empty_warehouse.load(tmp_path / "tree")
+    lines = proc.stdout.splitlines()
+    assert len(lines) < 20
+    rest = next(line for line in lines if "more file(s)" in line)
+    assert rest.split()[1:3] == ["18", "more"] and rest.split()[-4:] == ["18", "18", "0", "0"]
+    assert "30 file(s)" in lines[-1] and "30 new batches (30 events)" in lines[-1]
