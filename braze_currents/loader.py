@@ -875,6 +875,22 @@ def _storage_chunks(files: list[InputFile]) -> list[list[InputFile]]:
     return chunks
 
 
+def _load_units(files: list[InputFile]) -> list[list[InputFile]]:
+    """What one transaction loads, in the inputs' order: a chunk of consecutive Avro files, or
+    any other file alone."""
+    units: list[list[InputFile]] = []
+    run: list[InputFile] = []
+    for f in [*files, None]:
+        if f is not None and f.fmt == "avro":
+            run.append(f)
+            continue
+        units.extend(_storage_chunks(run))
+        run = []
+        if f is not None:
+            units.append([f])
+    return units
+
+
 def load_storage_files(
     con: duckdb.DuckDBPyConnection, files: list[InputFile], loaded_at: datetime
 ) -> list[FileResult]:
@@ -1161,29 +1177,30 @@ def load_files(
         ensure_raw_schema(con)
         results = []
         newest = _newest_load(con)
-        avro = [f for f in files if f.fmt == "avro"]
-        for chunk in _storage_chunks(avro):
+        # In the inputs' order (the first loaded copy of an event is kept), consecutive Avro
+        # files by chunks, every other file on its own.
+        for unit in _load_units(files):
             loaded_at = newest = _load_stamp(newest)
-            try:
-                results.extend(load_storage_files(con, chunk, loaded_at))
-            except (duckdb.Error, OSError) as exc:
-                results.extend(
-                    FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}") for f in chunk
-                )
+            if unit[0].fmt == "avro":
+                try:
+                    results.extend(load_storage_files(con, unit, loaded_at))
+                except (duckdb.Error, OSError) as exc:
+                    results.extend(
+                        FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}")
+                        for f in unit
+                    )
+            else:
+                [f] = unit
+                _drop_reject_tables(con)
+                try:
+                    results.append(load_file(con, f, loaded_at))
+                except InputError as exc:
+                    results.append(FileResult(f.source_file, error=str(exc)))
+                except (duckdb.Error, OSError) as exc:
+                    # One file that cannot be read never stops the others; the run exits 1.
+                    results.append(FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}"))
             if progress is not None:
-                progress.update(sum(f.path.stat().st_size for f in chunk))
-        for f in (f for f in files if f.fmt != "avro"):
-            _drop_reject_tables(con)
-            loaded_at = newest = _load_stamp(newest)
-            try:
-                results.append(load_file(con, f, loaded_at))
-            except InputError as exc:
-                results.append(FileResult(f.source_file, error=str(exc)))
-            except (duckdb.Error, OSError) as exc:
-                # One file that cannot be read never stops the others; the run exits non-zero.
-                results.append(FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}"))
-            if progress is not None:
-                progress.update(f.path.stat().st_size)
+                progress.update(sum(f.path.stat().st_size for f in unit))
         return results
     finally:
         con.close()

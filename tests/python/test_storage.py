@@ -322,3 +322,14 @@ def test_the_summary_lists_a_storage_tree_in_a_few_lines(tmp_path, empty_warehou
     rest = next(line for line in lines if "more file(s)" in line)
     assert rest.split()[1:3] == ["18", "more"] and rest.split()[-4:] == ["18", "18", "0", "0"]
     assert "30 file(s)" in lines[-1] and "30 new batches (30 events)" in lines[-1]
+
+
+def test_files_load_in_the_inputs_order_consecutive_avro_files_together(monkeypatch):
+    """The first loaded copy of an event is kept: Avro files are not loaded before the files
+    given ahead of them."""
+    monkeypatch.setattr(loader, "STORAGE_CHUNK_FILES", 2)
+    monkeypatch.setattr(Path, "stat", lambda self: type("S", (), {"st_size": 10})())
+    names = ["a.avro", "b.ndjson", "c.avro", "d.avro", "e.avro", "f.csv"]
+    files = [loader.InputFile(Path(n), *loader.classify(Path(n))) for n in names]
+    units = [[f.path.name for f in u] for u in loader._load_units(files)]
+    assert units == [["a.avro"], ["b.ndjson"], ["c.avro", "d.avro"], ["e.avro"], ["f.csv"]]
