@@ -1050,12 +1050,12 @@ def _event_rows_to_bodies(f: InputFile, out_path: str) -> _Salvage:
     if header is None:
         return s
     columns = [c.strip().lower() for c in header]
-    path_type = storage.event_type_from_path(f.path)
+    path_type = storage.event_type_from_path(f.path) or storage.event_type_from_file_name(f.path)
     if "event_type" not in columns and path_type is None:
-        stem = f.path.name.split(".")[0]
         raise InputError(
-            f"{f.path}: a one-row-per-event export needs an 'event_type' column or an "
-            f"event_type=<type> folder in its path (file {stem!r})"
+            f"{f.path}: a one-row-per-event export needs an 'event_type' column, an "
+            "event_type=<type> folder in its path, or the type as its name "
+            "(users.messages.email.Open.csv)"
         )
     hour = storage.hour_from_path(f.path)
     t = None if hour is None else str(hour)

@@ -58,6 +58,19 @@ def event_type_from_path(path: PurePath) -> str | None:
     return None
 
 
+_EVENT_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+
+
+def event_type_from_file_name(path: PurePath) -> str | None:
+    """The event type a per-type export's file name gives (``users.messages.email.Open.csv``,
+    optionally ``.gz``), else None."""
+    name = path.name
+    for suffix in (".gz", ".csv", ".tsv"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name if _EVENT_TYPE_NAME.match(name) else None
+
+
 def event_type_from_schema(name: str | None) -> str | None:
     """The event type an Avro schema's full name gives (``dataexport.S3.inner.`` dropped);
     None when the name holds no dotted type."""

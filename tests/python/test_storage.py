@@ -333,3 +333,24 @@ def test_files_load_in_the_inputs_order_consecutive_avro_files_together(monkeypa
     files = [loader.InputFile(Path(n), *loader.classify(Path(n))) for n in names]
     units = [[f.path.name for f in u] for u in loader._load_units(files)]
     assert units == [["a.avro"], ["b.ndjson"], ["c.avro", "d.avro"], ["e.avro"], ["f.csv"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("users.messages.email.Open.csv", "users.messages.email.Open"),
+        ("users.behaviors.Purchase.tsv.gz", "users.behaviors.Purchase"),
+        ("events.csv", None),
+        ("2026-11-05.export.csv", None),
+    ],
+)
+def test_event_type_from_file_name(name, expected):
+    assert storage.event_type_from_file_name(PurePath(name)) == expected
+
+
+def test_a_per_type_export_named_after_its_type(tmp_path, empty_warehouse):
+    (tmp_path / "users.messages.email.Open.csv").write_text(f"id,time,user_id\no9,{T0},b9\n")
+    empty_warehouse.load(tmp_path)
+    assert landed_events(empty_warehouse) == [
+        {"event_type": "users.messages.email.Open", "id": "o9", "time": str(T0), "user_id": "b9"}
+    ]
