@@ -43,6 +43,14 @@
         raw varchar not null,
         rejected_at timestamp not null
     );
+    create table if not exists {{ batches.schema }}.currents_repaired (
+        batch_id varchar not null,
+        source_file varchar not null,
+        source_line bigint not null,
+        repair varchar not null,
+        raw varchar not null,
+        repaired_at timestamp not null
+    );
     create table if not exists {{ batches.schema }}.currents_loads (
         loaded_at timestamp not null,
         source_file varchar not null,
