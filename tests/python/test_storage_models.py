@@ -9,7 +9,6 @@ import json
 import struct
 
 import pytest
-from conftest import BuiltWarehouse
 from warehouse_testing import Warehouse
 
 from braze_currents.catalog import by_event_type, load_catalog
@@ -91,7 +90,7 @@ def test_a_storage_tree_builds_green_and_reloading_it_adds_nothing(avro_warehous
 
 
 def test_every_typed_model_holds_the_same_values_by_http_and_by_avro(
-    built_warehouse: BuiltWarehouse, avro_warehouse
+    built_warehouse, avro_warehouse
 ):
     """Two differences are the storage format's, not the pipeline's: Avro floats are float32
     (a DOUBLE from Avro equals the HTTP value as float32), and Braze's storage schemas make
