@@ -57,6 +57,7 @@ class Report:
     incremental: list = field(default_factory=list)
     export: dict = field(default_factory=dict)
     receiver: dict = field(default_factory=dict)
+    storage: list = field(default_factory=list)
 
 
 def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) -> Measure:
@@ -229,6 +230,54 @@ def pipeline(events: int, workdir: Path, files: int) -> PipelineResult:
     )
 
 
+def generate_avro(events: int, out: Path, seed: int, start: str) -> Path:
+    """The same clean events as ``generate`` (same flags and seed), in the flat envelope, as a
+    storage tree of Avro files (cached across runs)."""
+    target = out / f"avro-{events}-seed{seed}-{start}"
+    marker = target / "done.json"
+    if not marker.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        print(f"   generating {events:,} events as Avro into {target} (cached)", flush=True)
+        args = ["--events", str(events), "--seed", str(seed), "--start", start,
+                "--duplicate-rate", "0", "--quiet", "--avro",
+                "-o", str(target / "tree")]  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "generate_currents.py"), *args],
+            check=True,
+            cwd=PROJECT_ROOT,
+        )
+        marker.write_text(json.dumps({"events": events}))
+    return target / "tree"
+
+
+def storage_load(events: int, workdir: Path) -> dict:
+    """The loader on the same events as NDJSON (one file of Custom HTTP batches) and as a
+    storage tree of Avro files (one file per event type and hour), each into an empty
+    warehouse."""
+    ndjson = generate(events, workdir / "inputs", seed=1, start="2026-10-01")
+    tree = generate_avro(events, workdir / "inputs", seed=1, start="2026-10-01")
+    avro_files = sorted(tree.rglob("*.avro"))
+    warm([*ndjson, *avro_files])
+    out = {"events": events, "avro_files": len(avro_files)}
+    for name, inputs in (("ndjson", ndjson), ("avro", [tree])):
+        db = workdir / f"storage-{name}.duckdb"
+        _remove_db(db)
+        print(f"   load {name}", flush=True)
+        m = run_measured(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "load_currents.py"), "--quiet",
+             "--database", str(db), *map(str, inputs)]
+        )  # fmt: skip
+        import duckdb
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            landed = con.execute("select sum(event_count) from raw.currents_batches").fetchone()
+        _remove_db(db)
+        size = sum(p.stat().st_size for p in (avro_files if name == "avro" else inputs))
+        out[name] = {"seconds": m.seconds, "peak_mb": m.peak_mb, "mb": size / 1e6,
+                     "events": int(landed[0] or 0)}  # fmt: skip
+    return out
+
+
 def dbt_env(workdir: Path) -> dict:
     """One warehouse path and target for every dbt run of the benchmark: the profile reads the
     path, and a changed profile would make dbt parse the whole project again each time."""
@@ -364,6 +413,23 @@ def render(report: Report) -> str:
                 f"{prof['nodes']:>5} "
                 + " ".join(f"{node.get(k, 0.0):>{max(len(k), 6)}.1f}" for k in kinds)
             )
+    if report.storage:
+        lines += [
+            "",
+            "Loader on storage files (the same clean events as NDJSON batches and as Braze's "
+            "storage layout: Avro, one file per event type and hour)",
+            f"{'events':>11} {'input':>7} {'files':>6} {'MB':>7} {'load s':>7} "
+            f"{'events/s':>10} {'peak MB':>8}",
+        ]
+        for st in report.storage:
+            for name in ("ndjson", "avro"):
+                m = st[name]
+                files = st["avro_files"] if name == "avro" else 1
+                lines.append(
+                    f"{st['events']:>11,} {name:>7} {files:>6,} {m['mb']:>7,.1f} "
+                    f"{m['seconds']:>7.1f} {m['events'] / m['seconds']:>10,.0f} "
+                    f"{m['peak_mb']:>8,.0f}"
+                )
     if report.export:
         lines += ["", "Export (scripts/export_to_braze.py against the local emulator)"]
         lines += report.export.get("table", [])
@@ -397,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also run 10 M events (generates ~7 GB once; takes a while)",
     )
     p.add_argument("--skip-export", action="store_true", help="no export benchmark")
+    p.add_argument(
+        "--storage-events",
+        type=int,
+        default=100_000,
+        help="events of the loader's NDJSON-against-Avro benchmark (default 100000; 0: none)",
+    )
     p.add_argument("--skip-incremental", action="store_true", help="no incremental benchmark")
     p.add_argument("--skip-receiver", action="store_true", help="no receiver benchmark")
     p.add_argument(
@@ -427,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== incremental, {n:,} events + 1 %", flush=True)
             full = None if n == bases[0] else builds[n]
             report.incremental.append(incremental(n, args.workdir, full))
+    if args.storage_events:
+        print(f"== loader on storage files, {args.storage_events:,} events", flush=True)
+        report.storage.append(storage_load(args.storage_events, args.workdir))
     if not args.skip_export:
         print("== export", flush=True)
         report.export = export_bench()

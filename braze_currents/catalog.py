@@ -38,6 +38,10 @@ class Field:
     name: str  # column name in the typed model
     data_type: str  # varchar, bigint, double, boolean, json
     json_key: str  # key inside the event's `properties`
+    # The top-level key that holds this field in the flat (storage) envelope when it is not
+    # `json_key`: custom events and purchases carry their custom properties as `properties`,
+    # a JSON text (``meta.storage_key`` in the yml).
+    storage_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,16 @@ def parse_catalog(document: dict) -> tuple[EventType, ...]:
             if name in ENVELOPE_COLUMNS:
                 envelope.append(name)
                 continue
-            key = (column.get("meta") or {}).get("json_key", name)
-            fields.append(Field(name=name, data_type=column["data_type"], json_key=key))
+            column_meta = column.get("meta") or {}
+            key = column_meta.get("json_key", name)
+            fields.append(
+                Field(
+                    name=name,
+                    data_type=column["data_type"],
+                    json_key=key,
+                    storage_key=column_meta.get("storage_key"),
+                )
+            )
         flat = meta.get("currents_layout") == "flat"
         out.append(EventType(event_type, model["name"], tuple(envelope), tuple(fields), flat))
     return tuple(out)

@@ -1,8 +1,9 @@
 """``make demo``: the main job end to end on generated data, printing what it did.
 
-Generate two weeks of Currents traffic (as a Custom HTTP receiver and a Treasure Data export
-would store it), load it, build the warehouse with dbt, and report. Running it again is safe:
-the same files are generated, the loader adds nothing, dbt builds incrementally.
+Generate two weeks of Currents traffic (as a Custom HTTP receiver, a Treasure Data export and
+a cloud storage connector would store it), load it, build the warehouse with dbt, and report.
+Running it again is safe: the same files are generated, the loader adds nothing, dbt builds
+incrementally.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def done(started: float) -> None:
 
 
 def generate_inputs() -> list[Path]:
-    """Two files of the same two weeks: most batches as NDJSON from a Custom HTTP receiver,
-    the rest as a Treasure Data table export (CSV), with the faults real data has."""
+    """The same two weeks: most batches as NDJSON from a Custom HTTP receiver, with the faults
+    real data has, a day as a Treasure Data table export (CSV), and a day of other users as
+    Braze's storage connectors write it (a tree of Avro files, one per event type and hour)."""
     common = ["--users", "800", "--days", "14", "--events", "0", "--quiet",
               "--duplicate-rate", "0.02", "--batch-redelivery-rate", "0.01",
               "--bad-event-rate", "0.002", "--unknown-type-rate", "0.002",
@@ -46,7 +48,17 @@ def generate_inputs() -> list[Path]:
     if not csv.exists():
         generate_main(["-o", str(csv), "--seed", "2", "--start", "2026-10-15",
                        "--days", "1", "--users", "300", "--events", "0", "--quiet"])  # fmt: skip
-    return [ndjson, csv]
+    storage = DEMO_INPUTS / "storage"
+    if not storage.exists():
+        generate_main(["-o", str(storage), "--avro", "--seed", "3", "--start", "2026-10-20",
+                       "--days", "1", "--users", "100", "--events", "0", "--quiet"])  # fmt: skip
+    return [ndjson, csv, storage]
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*.avro"))
+    return path.stat().st_size
 
 
 def receive_via_http() -> None:
@@ -169,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     t = step("1. generate two weeks of Currents traffic for 800 users (seeded)")
     inputs = generate_inputs()
     for p in inputs:
-        print(f"   {p.relative_to(PROJECT_ROOT)}  ({p.stat().st_size / 1e6:.1f} MB)")
+        print(f"   {p.relative_to(PROJECT_ROOT)}  ({_size(p) / 1e6:.1f} MB)")
     done(t)
 
     spool = DEMO_SPOOL.relative_to(PROJECT_ROOT)
@@ -179,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t = step(
         "2. load it: scripts/load_currents.py "
-        + " ".join(str(p.parent.relative_to(PROJECT_ROOT)) for p in inputs)
+        + " ".join(str((p if p.is_dir() else p.parent).relative_to(PROJECT_ROOT)) for p in inputs)
         + f", then --spool {spool}"
     )
     code = load_main([str(p) for p in inputs]) or load_main(["--spool", str(DEMO_SPOOL)])

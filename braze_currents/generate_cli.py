@@ -7,11 +7,13 @@ import json
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from braze_currents.generator import CurrentsGenerator, GeneratorSettings
+from braze_currents.generator import ENVELOPES, FAMILIES, CurrentsGenerator, GeneratorSettings
 from braze_currents.progress import Progress
+from braze_currents.storage_writer import write_records_avro
 from braze_currents.writers import FORMATS, format_of, write_records
 
 
@@ -118,12 +120,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of events with a new field or a wrongly typed value (default 0)",
     )
     p.add_argument(
+        "--families",
+        type=lambda text: tuple(f.strip() for f in text.split(",") if f.strip()),
+        default=None,
+        help="only events of these families, comma-separated, as a Currents connector that "
+        f"sends only some (default: all): {', '.join(FAMILIES)}",
+    )
+    p.add_argument(
+        "--envelope",
+        choices=ENVELOPES,
+        default="http",
+        help="http: Custom HTTP connector (user and properties objects, the default); flat: "
+        "storage connectors (fields at the top level, custom event and purchase properties "
+        "as JSON text); mixed: each event either",
+    )
+    p.add_argument(
         "--stats",
         type=Path,
         default=None,
         help="also write what was generated (counts per type, faults) as JSON here",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    p.add_argument(
+        "--avro",
+        action="store_true",
+        help="write the events as Braze's storage connectors do: a tree of Avro files under "
+        "the --output directory, event_type=<type>/date=<YYYY-MM-DD-HH>/ (flat envelope; "
+        "holds the events in memory)",
+    )
     return p
 
 
@@ -143,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             bad_event_rate=args.bad_event_rate,
             unknown_type_rate=args.unknown_type_rate,
             drift_rate=args.drift_rate,
+            families=args.families,
+            envelope=args.envelope,
         )
-        if args.files:
+        if args.avro:
+            settings = replace(settings, envelope="flat")
+            paths = [args.output]
+        elif args.files:
             suffix = args.format.lstrip(".")
             format_of(Path(f"x.{suffix}"))
             paths = [args.output / f"part-{i:05d}.{suffix}" for i in range(args.files)]
@@ -166,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.update(now - last)
                 last = now
 
-        if len(paths) == 1:
+        left_out, files = 0, []
+        if args.avro:
+            files, left_out = write_records_avro(counted(), args.output)
+        elif len(paths) == 1:
             write_records(counted(), paths[0])
         else:
             _write_round_robin(counted(), paths)
@@ -177,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "days": settings.days,
         "seed": settings.seed,
     }
-    stats["files"] = [str(p) for p in paths]
+    stats["files"] = [str(p) for p in (files if args.avro else paths)]
     if args.stats:
         args.stats.parent.mkdir(parents=True, exist_ok=True)
         args.stats.write_text(json.dumps(stats, indent=2) + "\n")
@@ -188,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{settings.user_count:,} users, {len(paths)} file(s), "
         f"{time.monotonic() - started:.1f}s"
     )
+    if args.avro:
+        print(
+            f"  as a storage tree of {len(files):,} Avro files under {args.output}"
+            + (f"; {left_out:,} events without a type left out" if left_out else "")
+        )
     return 0
 
 

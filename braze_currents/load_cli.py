@@ -16,6 +16,7 @@ from braze_currents.progress import Progress
 from braze_currents.receiver import spool
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
+MAX_FILE_ROWS = 12  # files listed one by one in the summary (others: one line, and the log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="files, directories (recursed) or globs: .ndjson/.jsonl (one batch "
         "body per line), .json (a body or an array of bodies), .csv/.tsv (a Treasure "
-        "Data export with an `events` column and optionally `time`), each "
-        "optionally .gz",
+        "Data export with an `events` column and optionally `time`, or one row per event "
+        "with an `id` column), .avro (Braze's storage connectors; a storage tree "
+        "event_type=<type>/date=<hour>/ is recursed), each optionally .gz",
     )
     p.add_argument(
         "--database",
@@ -64,10 +66,16 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
         total["events"] += r.events
         total["blank"] += r.blank_lines
         total["bad_time"] += r.bad_time_values
+        total["repaired"] += r.repaired
         reasons.update(r.rejected)
     if verbose and len(results) > 1:
         lines.append(f"{'file':<60} {'records':>9} {'batches':>9} {'dupes':>7} {'rejected':>9}")
-        for r in results:
+        # A storage tree holds thousands of files: the first ones, those with rejects or
+        # errors, then the rest in one line (raw.currents_loads has each).
+        listed = [i < MAX_FILE_ROWS or bool(r.error or r.rejected) for i, r in enumerate(results)]
+        shown = [r for r, keep in zip(results, listed, strict=True) if keep]
+        rest = [r for r, keep in zip(results, listed, strict=True) if not keep]
+        for r in shown:
             name = r.source_file if len(r.source_file) <= 60 else "..." + r.source_file[-57:]
             note = (
                 f"  ERROR: {r.error}"
@@ -78,18 +86,34 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
                 f"{name:<60} {r.records:>9,} {r.accepted:>9,} {r.duplicates:>7,} "
                 f"{r.rejected_total:>9,}{note}"
             )
+        if rest:
+            name = f"... {len(rest):,} more file(s) (each in raw.currents_loads)"
+            lines.append(
+                f"{name:<60} {sum(r.records for r in rest):>9,} "
+                f"{sum(r.accepted for r in rest):>9,} {sum(r.duplicates for r in rest):>7,} "
+                f"{0:>9,}"
+            )
     lines.append(
         f"loaded {total['files']:,} file(s) into {database} in {seconds:.1f}s: "
         f"{total['records']:,} records -> {total['accepted']:,} new batches "
         f"({total['events']:,} events), {total['duplicates']:,} already loaded, "
         f"{total['rejected']:,} rejected"
     )
+    failed = [r for r in results if r.error]
+    if failed:
+        lines.append(f"  {len(failed):,} file(s) not loaded (exit 1):")
+        lines.extend(f"    {r.error}" for r in failed)
     if total["blank"]:
         lines.append(f"  {total['blank']:,} blank line(s) skipped")
     if total["bad_time"]:
         lines.append(
             f"  {total['bad_time']:,} record(s) with an unreadable `time` column: received_at "
             "is their load time"
+        )
+    if total["repaired"]:
+        lines.append(
+            f"  {total['repaired']:,} batch(es) repaired: lone UTF-16 surrogate escapes replaced "
+            "by U+FFFD (see raw.currents_repaired for each, with its original text)"
         )
     for reason, n in reasons.most_common():
         lines.append(f"  rejected {n:,}: {reason}")

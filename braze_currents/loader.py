@@ -10,27 +10,36 @@ DuckDB reads and parses. Python only walks a file itself, line by line, when Duc
 reader refuses it (a truncated gzip stream, bytes that are not UTF-8, a stray control
 character): it then writes what it can read to a clean temporary file for DuckDB and rejects
 the rest with the line it came from.
+
+A record DuckDB's JSON parser refuses only because it holds a lone UTF-16 surrogate escape
+(``"\\ud800"``: valid JSON per RFC 8259, written by common encoders) is repaired: each lone
+surrogate escape becomes ``\\ufffd`` (U+FFFD), the batch lands, and ``raw.currents_repaired``
+keeps what was repaired and the record's original text.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import glob
+import gzip
 import json
 import os
+import re
 import tempfile
 import time
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from braze_currents import storage
 from braze_currents.warehouse import connect, ensure_raw_schema
 
-SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv")
+SUPPORTED = ("ndjson", "jsonl", "json", "csv", "tsv", "avro")
 # Longest record DuckDB's fast reader takes; a longer line sends the file down the careful path,
 # which has no limit. DuckDB's CSV reader splits a file into buffers of this size for its threads
 # (left to itself, it sizes them from this limit: one buffer, one thread, for a whole day).
@@ -41,10 +50,15 @@ class InputError(Exception):
     """An input that cannot be read at all (missing, unknown format, not a TD export)."""
 
 
+class _EventExport(Exception):
+    """A CSV/TSV file without an ``events`` column but with an ``id`` column: a one-row-per-event
+    export, read by the storage path."""
+
+
 @dataclass(frozen=True)
 class InputFile:
     path: Path
-    fmt: str  # ndjson | json | csv | tsv
+    fmt: str  # ndjson | json | csv | tsv | avro
     gz: bool
 
     @property
@@ -62,6 +76,7 @@ class FileResult:
     blank_lines: int = 0
     events: int = 0
     bad_time_values: int = 0
+    repaired: int = 0  # new batches landed after a repair (raw.currents_repaired)
     recovered: bool = False  # the careful path read the file
     error: str | None = None
     seconds: float = 0.0
@@ -171,9 +186,11 @@ def _td_export_sql(con: duckdb.DuckDBPyConnection, path: str, delim: str, compre
         ).fetchall()
     ]
     if "events" not in columns:
+        if storage.is_event_export(columns):
+            raise _EventExport()
         raise InputError(
-            f"{path}: not a Treasure Data export of Currents: no 'events' column "
-            f"(columns: {', '.join(columns) or 'none'})"
+            f"{path}: not a Treasure Data export of Currents: no 'events' column, nor an 'id' "
+            f"column of a one-row-per-event export (columns: {', '.join(columns) or 'none'})"
         )
     time_col = '"time"' if "time" in columns else "null::varchar"
     return f"""
@@ -198,8 +215,7 @@ def _records_sql(con, f: InputFile, path: str | None = None, compression: str | 
 # the events array of good records and the original text of bad ones, never both; it holds the
 # records in file order (the connection preserves insertion order), so a record's position in it
 # is its number in the file where the source gives none.
-_CLASSIFY_SQL = """
-create or replace temp table _load_records as
+_CLASSIFIED_SQL = """
 with records as (
     select
         source_line,
@@ -251,7 +267,12 @@ select
     case when reason is not null and reason <> 'blank' then body end as body,
     time_value,
     bad_time
-from classified;
+from classified
+"""
+_CLASSIFY_SQL = (
+    "create or replace temp table _load_records as "
+    + _CLASSIFIED_SQL
+    + """;
 create or replace temp view _load_classified as
 select
     -- Row ids of a table filled by one insert are consecutive, in insertion order (inside the
@@ -260,6 +281,7 @@ select
     * exclude (source_line)
 from _load_records
 """
+)
 
 
 def _json_kind(expr: str) -> str:
@@ -271,14 +293,110 @@ def _json_kind(expr: str) -> str:
     )
 
 
-def _classify(con, records_sql: str, f: InputFile) -> None:
+def _classify_sql(template: str, records_sql: str, f: InputFile) -> str:
+    return template.format(
+        records=records_sql,
+        is_events_column=str(f.fmt in ("csv", "tsv")),
+        kind_body=_json_kind("body"),
+        kind_events=_json_kind("events"),
+    )
+
+
+def _classify(con, records_sql: str, f: InputFile, repair_log: list | None = None) -> None:
+    """Classify every record of ``records_sql`` into ``_load_records``, repairing those that
+    are invalid only for a lone surrogate escape. ``repair_log`` (line, note, original text)
+    lists repairs made before DuckDB read the records (a JSON document)."""
+    con.execute(_classify_sql(_CLASSIFY_SQL, records_sql, f))
+    _repair(con, f, repair_log or [])
+
+
+# ---- repairs ----------------------------------------------------------------------------------
+# In JSON text, left to right: an escaped backslash (skipped whole, so the `u` after it is text),
+# a valid surrogate pair (kept), or a lone surrogate escape (replaced).
+_SURROGATE_ESCAPES = re.compile(
+    r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+_LONE_SURROGATE = len("\\ud800")
+
+
+def repair_lone_surrogates(text: str) -> tuple[str, int]:
+    """``text`` (JSON) with every lone UTF-16 surrogate escape replaced by ``\\ufffd``, and how
+    many were replaced. Nothing else changes: valid pairs and escaped backslashes stay."""
+    count = 0
+
+    def replace(m: re.Match) -> str:
+        nonlocal count
+        if len(m.group(0)) != _LONE_SURROGATE:
+            return m.group(0)
+        count += 1
+        return "\\ufffd"
+
+    repaired = _SURROGATE_ESCAPES.sub(replace, text)
+    return (repaired, count) if count else (text, 0)
+
+
+def _repair_note(count: int) -> str:
+    return f"{count} lone UTF-16 surrogate escape(s) replaced by U+FFFD"
+
+
+def _repair(con, f: InputFile, repair_log: list) -> None:
+    """Repair in ``_load_records`` the records DuckDB's parser refused for a lone surrogate
+    escape, and classify them again: an accepted one keeps its events and the repair is noted
+    in ``_load_repairs``; one still unusable keeps its original text, and its reason says what
+    was tried. Only invalid records that hold such an escape are read into Python."""
+    candidates = con.execute(
+        r"""
+        select rowid, coalesce(source_line, rowid - (select min(rowid) from _load_records) + 1),
+            body
+        from _load_records
+        where reason = 'invalid JSON' and regexp_matches(body, '\\u[dD][89a-fA-F]')
+        """
+    ).fetchall()
+    fixes = []
+    for rid, source_line, text in candidates:
+        fixed, count = repair_lone_surrogates(text)
+        if count:
+            fixes.append((rid, source_line, fixed, text, _repair_note(count)))
     con.execute(
-        _CLASSIFY_SQL.format(
-            records=records_sql,
-            is_events_column=str(f.fmt in ("csv", "tsv")),
-            kind_body=_json_kind("body"),
-            kind_events=_json_kind("events"),
+        "create or replace temp table _load_repairs "
+        "(source_line bigint, repair varchar, raw varchar)"
+    )
+    if repair_log:
+        con.executemany("insert into _load_repairs values (?, ?, ?)", repair_log)
+    if not fixes:
+        return
+    con.execute(
+        "create or replace temp table _load_repair_in "
+        "(rid bigint, source_line bigint, body varchar, raw varchar, repair varchar)"
+    )
+    con.executemany("insert into _load_repair_in values (?, ?, ?, ?, ?)", fixes)
+    con.execute(
+        _classify_sql(
+            "create or replace temp table _load_repair_out as " + _CLASSIFIED_SQL,
+            "select rid as source_line, body, null::varchar as time_text from _load_repair_in",
+            f,
         )
+    )
+    con.execute(
+        """
+        update _load_records as r set
+            reason = case when o.reason is not null then o.reason || ' (after ' || i.repair || ')'
+                     end,
+            batch_id = o.batch_id,
+            events = o.events,
+            event_count = o.event_count,
+            body = case when o.reason is not null then r.body end
+        from _load_repair_out as o, _load_repair_in as i
+        where o.source_line = i.rid and r.rowid = i.rid
+        """
+    )
+    con.execute(
+        """
+        insert into _load_repairs
+        select i.source_line, i.repair, i.raw
+        from _load_repair_in as i join _load_repair_out as o on o.source_line = i.rid
+        where o.reason is null
+        """
     )
 
 
@@ -334,6 +452,15 @@ def _register(con, result: FileResult, loaded_at: datetime, source_file: str) ->
     result.accepted += kept
     result.duplicates += good - kept
     result.events += sum(r[0] for r in inserted_events)
+    result.repaired += con.execute(
+        """
+        insert into raw.currents_repaired
+            (batch_id, source_file, source_line, repair, raw, repaired_at)
+        select k.batch_id, ?, k.source_line, r.repair, r.raw, ?::timestamp
+        from _load_repairs as r join _load_keep as k on k.source_line = r.source_line
+        """,
+        [source_file, loaded_at],
+    ).fetchone()[0]
     _reject(
         con,
         source_file,
@@ -379,14 +506,16 @@ class _Truncated(Exception):
 
 def _chunks(f: InputFile, size: int = 1 << 20):
     """Decompressed bytes of a file; raises ``_Truncated`` after the last good byte when its
-    gzip stream ends early or breaks (``gzip``'s own reader would drop the partial tail)."""
+    gzip stream ends early or breaks (``gzip``'s own reader would drop the partial tail), and
+    ``InputError`` when not one byte can be decompressed (not gzip, a corrupt header): there is
+    then no record to keep, and the file is an error of the run."""
     with open(f.path, "rb") as fh:
         if not f.gz:
             while chunk := fh.read(size):
                 yield chunk
             return
         d = zlib.decompressobj(wbits=31)
-        started = False
+        started = produced = False
         while data := fh.read(size):
             while data:
                 if d.eof:  # a new gzip member follows the last one
@@ -395,11 +524,22 @@ def _chunks(f: InputFile, size: int = 1 << 20):
                 try:
                     out = d.decompress(data)
                 except zlib.error as exc:
+                    if not produced:
+                        raise InputError(
+                            f"{f.path}: cannot be decompressed: not a gzip file, or its gzip "
+                            f"header is corrupt ({exc}); nothing of it was loaded"
+                        ) from exc
                     raise _Truncated(f"corrupt gzip stream ({exc})") from exc
                 if out:
+                    produced = True
                     yield out
                 data = d.unused_data if d.eof else b""
         if started and not d.eof:
+            if not produced:
+                raise InputError(
+                    f"{f.path}: cannot be decompressed: the gzip stream ends before its first "
+                    "byte of data; nothing of it was loaded"
+                )
             raise _Truncated("truncated gzip stream")
 
 
@@ -487,9 +627,11 @@ def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
         return s
     columns = [c.strip().lower() for c in header]
     if "events" not in columns:
+        if storage.is_event_export(columns):
+            raise _EventExport()
         raise InputError(
-            f"{f.path}: not a Treasure Data export of Currents: no 'events' column "
-            f"(columns: {', '.join(columns)})"
+            f"{f.path}: not a Treasure Data export of Currents: no 'events' column, nor an 'id' "
+            f"column of a one-row-per-event export (columns: {', '.join(columns)})"
         )
     state["problem"] = None
     ev, tm = columns.index("events"), columns.index("time") if "time" in columns else None
@@ -529,6 +671,46 @@ def _salvage_document(f: InputFile) -> list[tuple[int, str, str]]:
     return [(1, reason, text)]
 
 
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def _load_repaired_document(con, f: InputFile, loaded_at: datetime, result: FileResult) -> bool:
+    """A JSON document DuckDB refused for lone surrogate escapes: loaded from a repaired copy.
+    Its repaired records are those whose text holds one; Python's parser (which takes lone
+    surrogates) finds them, and its encoder writes their original text (the escapes kept)."""
+    try:
+        text = b"".join(_chunks(f)).decode("utf-8")
+        fixed, count = repair_lone_surrogates(text)
+        if not count:
+            return False
+        doc = json.loads(text)
+    except (_Truncated, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    records = doc if isinstance(doc, list) else [doc]
+    repair_log = []
+    for n, record in enumerate(records, start=1):
+        if _has_surrogate(record):
+            original = json.dumps(record)
+            repair_log.append((n, _repair_note(repair_lone_surrogates(original)[1]), original))
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        path = os.path.join(tmp, "repaired.json")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(fixed)
+        try:
+            _classify(con, _json_objects_sql(path, "none"), f, repair_log)
+        except duckdb.Error:
+            return False
+        _register(con, result, loaded_at, f.source_file)
+    return True
+
+
 def _salvage_sql(path: str) -> str:
     return f"""
         select n as source_line, b as body, t as time_text
@@ -546,14 +728,28 @@ def load_file(con: duckdb.DuckDBPyConnection, f: InputFile, loaded_at: datetime)
     con.execute("begin transaction")
     try:
         try:
-            _fast_path(con, f, loaded_at, result)
+            if f.fmt == "avro":
+                _storage_path(con, f, loaded_at, result)
+            else:
+                _fast_path(con, f, loaded_at, result)
         except InputError:
             raise
+        except _EventExport:
+            con.execute("rollback")
+            con.execute("begin transaction")
+            result = FileResult(f.source_file)
+            _storage_path(con, f, loaded_at, result)
         except duckdb.Error:
             con.execute("rollback")
             con.execute("begin transaction")
             result = FileResult(f.source_file, recovered=True)
-            _careful_path(con, f, loaded_at, result)
+            try:
+                _careful_path(con, f, loaded_at, result)
+            except _EventExport:
+                con.execute("rollback")
+                con.execute("begin transaction")
+                result = FileResult(f.source_file)
+                _storage_path(con, f, loaded_at, result)
         _log_load(con, result, loaded_at)
         con.execute("commit")
     except BaseException:
@@ -582,6 +778,8 @@ def _fast_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> No
 
 def _careful_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
     if f.fmt == "json":
+        if _load_repaired_document(con, f, loaded_at, result):
+            return
         rejects = _salvage_document(f)
         _insert_salvage_rejects(con, f, loaded_at, rejects, result)
         result.records += len(rejects)
@@ -597,6 +795,298 @@ def _careful_path(con, f: InputFile, loaded_at: datetime, result: FileResult) ->
         result.blank_lines += salvage.blank_lines
         _insert_salvage_rejects(con, f, loaded_at, salvage.rejects, result)
         result.records += len(salvage.rejects)
+
+
+# ---- storage: Avro files and one-row-per-event exports ---------------------------------------
+def _storage_path(con, f: InputFile, loaded_at: datetime, result: FileResult) -> None:
+    """Storage records become batch bodies of flat events (``braze_currents.storage``), written
+    with their numbers to an intermediate NDJSON file that DuckDB classifies and lands as any
+    other batches."""
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        out_path = os.path.join(tmp, "storage.ndjson")
+        if f.fmt == "avro":
+            salvage = _avro_to_bodies(f, out_path)
+        else:
+            salvage = _event_rows_to_bodies(f, out_path)
+        # The intermediate file holds whole batch bodies, whatever the input's format.
+        _classify(con, _salvage_sql(out_path), replace(f, fmt="ndjson"))
+        _register(con, result, loaded_at, f.source_file)
+        _insert_salvage_rejects(con, f, loaded_at, salvage.rejects, result)
+        result.records += len(salvage.rejects)
+
+
+def _avro_to_bodies(f: InputFile, out_path: str) -> _Salvage:
+    """One body per Avro block, in an intermediate file of its own."""
+    s = _Salvage(out_path)
+    with open(out_path, "w", encoding="utf-8") as out:
+
+        def write(n: int, t: str | None, text: str) -> None:
+            out.write(json.dumps({"n": n, "t": t, "b": text}, ensure_ascii=False) + "\n")
+
+        s.rejects = _read_avro(f, write)
+    return s
+
+
+def _read_avro(f: InputFile, write) -> list[tuple[int, str, str]]:
+    """Call ``write(block number, received_at text, body)`` for every block of an Avro file;
+    returns the rejects: an unreadable block and what follows it is one reject, its bytes kept
+    (base64) with the block's number. Raises ``InputError`` before writing anything when the
+    file cannot be read at all."""
+    hour = storage.hour_from_path(f.path)
+    t = None if hour is None else str(hour)
+    opener = gzip.open if f.gz else open
+    with opener(f.path, "rb") as stream:
+        try:
+            for n, text in storage.avro_bodies(stream, f.path):
+                write(n, t, text)
+        except storage.StorageError as exc:
+            raise InputError(str(exc)) from exc
+        except (OSError, EOFError, zlib.error) as exc:  # the .gz around the file is broken
+            raise InputError(f"{f.path}: cannot read: {exc}") from exc
+        except storage.AvroBlockError as exc:
+            try:
+                if exc.offset is not None:
+                    stream.seek(exc.offset)
+                rest = stream.read() if exc.offset is not None else b""
+            except (OSError, EOFError, zlib.error):
+                rest = b""
+            raw = "base64:" + base64.b64encode(rest).decode("ascii")
+            return [(exc.block, str(exc), raw)]
+    return []
+
+
+# Avro files are many and small (one per event type and hour): they are loaded up to this many,
+# or this many bytes, to a transaction, so that a day of a storage connector does not cost
+# thousands of transactions and checkpoints.
+STORAGE_CHUNK_FILES = 512
+STORAGE_CHUNK_BYTES = 64 << 20
+
+
+def _storage_chunks(files: list[InputFile]) -> list[list[InputFile]]:
+    chunks: list[list[InputFile]] = []
+    size = 0
+    for f in files:
+        n = f.path.stat().st_size
+        if not chunks or len(chunks[-1]) >= STORAGE_CHUNK_FILES or size + n > STORAGE_CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(f)
+        size += n
+    return chunks
+
+
+def _load_units(files: list[InputFile]) -> list[list[InputFile]]:
+    """What one transaction loads, in the inputs' order: a chunk of consecutive Avro files, or
+    any other file alone."""
+    units: list[list[InputFile]] = []
+    run: list[InputFile] = []
+    for f in [*files, None]:
+        if f is not None and f.fmt == "avro":
+            run.append(f)
+            continue
+        units.extend(_storage_chunks(run))
+        run = []
+        if f is not None:
+            units.append([f])
+    return units
+
+
+def load_storage_files(
+    con: duckdb.DuckDBPyConnection, files: list[InputFile], loaded_at: datetime
+) -> list[FileResult]:
+    """Load Avro files in one transaction, as ``load_file`` loads one file: every block of every
+    file numbered in one intermediate file, classified once, and landed with its own file and
+    block number. A file that cannot be read is an error of its own; the others load. When
+    DuckDB fails, each file is loaded on its own."""
+    started = time.monotonic()
+    results = [FileResult(f.source_file) for f in files]
+    origin: list[tuple[int, int, int]] = []  # (number in the chunk, file, block)
+    rejects: dict[int, list] = {}
+    with tempfile.TemporaryDirectory(prefix="currents-load-") as tmp:
+        out_path = os.path.join(tmp, "storage.ndjson")
+        with open(out_path, "w", encoding="utf-8") as out:
+            for i, f in enumerate(files):
+
+                def write(n: int, t: str | None, text: str, i=i) -> None:
+                    origin.append((len(origin) + 1, i, n))
+                    line = {"n": len(origin), "t": t, "b": text}
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+                try:
+                    rejects[i] = _read_avro(f, write)
+                except InputError as exc:
+                    results[i].error = str(exc)
+        ok = [i for i, r in enumerate(results) if not r.error]
+        if not ok:
+            return results
+        con.execute("begin transaction")
+        try:
+            _classify(con, _salvage_sql(out_path), InputFile(files[0].path, "ndjson", False))
+            _register_chunk(con, results, loaded_at, files, origin)
+            for i, rows in rejects.items():
+                if rows:
+                    _insert_salvage_rejects(con, files[i], loaded_at, rows, results[i])
+                    results[i].records += len(rows)
+            _log_loads(con, [results[i] for i in ok], loaded_at)
+            con.execute("commit")
+        except duckdb.Error:
+            con.execute("rollback")
+            return [results[i] if results[i].error else load_file(con, f, loaded_at)
+                    for i, f in enumerate(files)]  # fmt: skip
+        except BaseException:
+            con.execute("rollback")
+            raise
+    con.execute("checkpoint")
+    seconds = (time.monotonic() - started) / len(files)
+    for r in results:
+        r.seconds = seconds
+    return results
+
+
+def _register_chunk(con, results, loaded_at, files, origin) -> None:
+    """``_register`` for the blocks of several files, numbered in one sequence (``origin``
+    maps each number to its file and block): the first copy of a batch is the one of the
+    earliest file and block."""
+    con.execute(
+        "create or replace temp table _load_origin (g bigint, file_no integer, block bigint)"
+    )
+    con.execute(
+        "insert into _load_origin select unnest(?::bigint[]), unnest(?::integer[]), "
+        "unnest(?::bigint[])",
+        [list(column) for column in zip(*origin, strict=True)] if origin else [[], [], []],
+    )
+    con.execute("create or replace temp table _load_files (file_no integer, source_file varchar)")
+    con.execute(
+        "insert into _load_files select unnest(?::integer[]), unnest(?::varchar[])",
+        [list(range(len(files))), [f.source_file for f in files]],
+    )
+    con.execute(
+        """
+        create or replace temp table _load_keep as
+        select batch_id, min(source_line) as source_line
+        from _load_classified
+        where reason is null
+          and batch_id not in (select batch_id from raw.currents_batches)
+        group by batch_id
+        """
+    )
+    per_file = con.execute(
+        """
+        select
+            o.file_no,
+            count(*) filter (where c.reason is distinct from 'blank'),
+            count(*) filter (where c.reason is null),
+            count(k.batch_id),
+            coalesce(sum(c.event_count) filter (where k.batch_id is not null), 0),
+            count(*) filter (where c.reason is not null and c.reason <> 'blank')
+        from _load_classified as c
+        join _load_origin as o on o.g = c.source_line
+        left join _load_keep as k on k.batch_id = c.batch_id and k.source_line = c.source_line
+        group by o.file_no
+        """
+    ).fetchall()
+    con.execute(
+        """
+        insert into raw.currents_batches
+            (batch_id, source_file, source_line, received_at, loaded_at, events, event_count)
+        select
+            c.batch_id,
+            f.source_file,
+            o.block,
+            coalesce(
+                case when c.time_value between 0 and 253402300799
+                     then make_timestamp((c.time_value * 1000000)::bigint) end,
+                ?::timestamp
+            ),
+            ?::timestamp,
+            c.events,
+            c.event_count
+        from _load_classified as c
+        semi join _load_keep as k on c.batch_id = k.batch_id and c.source_line = k.source_line
+        join _load_origin as o on o.g = c.source_line
+        join _load_files as f on f.file_no = o.file_no
+        """,
+        [loaded_at, loaded_at],
+    )
+    for file_no, records, good, kept, events, bad in per_file:
+        r = results[file_no]
+        r.records += records
+        r.accepted += kept
+        r.duplicates += good - kept
+        r.events += events
+        if bad:  # a block whose body DuckDB refused (not expected of bodies json.dumps wrote)
+            _reject(
+                con,
+                r.source_file,
+                loaded_at,
+                "select o.block as source_line, c.reason, c.body from _load_classified as c "
+                f"join _load_origin as o on o.g = c.source_line where o.file_no = {int(file_no)} "
+                "and c.reason is not null and c.reason <> 'blank'",
+                r,
+            )
+
+
+def _event_rows_to_bodies(f: InputFile, out_path: str) -> _Salvage:
+    """A one-row-per-event CSV/TSV export: rows (numbered from 1 after the header) become flat
+    events, ``CSV_BATCH_ROWS`` to a batch whose ``source_line`` is its first row; a row that
+    cannot be read is rejected with its number."""
+    s = _Salvage(out_path)
+    delim = "," if f.fmt == "csv" else "\t"
+    state = {"problem": None}
+
+    def texts():
+        try:
+            for _, raw, complete in _lines(f):
+                text, problem = _decode(raw)
+                if not complete:
+                    problem = "truncated gzip stream: the input ends inside this record"
+                state["problem"] = state["problem"] or problem
+                yield text + "\n"
+        except _Truncated as exc:
+            state["problem"] = state["problem"] or _truncation_reason(exc)
+
+    reader = csv.reader(texts(), delimiter=delim)
+    header = next(reader, None)
+    if header is None:
+        return s
+    columns = [c.strip().lower() for c in header]
+    path_type = storage.event_type_from_path(f.path) or storage.event_type_from_file_name(f.path)
+    if "event_type" not in columns and path_type is None:
+        raise InputError(
+            f"{f.path}: a one-row-per-event export needs an 'event_type' column, an "
+            "event_type=<type> folder in its path, or the type as its name "
+            "(users.messages.email.Open.csv)"
+        )
+    hour = storage.hour_from_path(f.path)
+    t = None if hour is None else str(hour)
+    state["problem"] = None
+    batch: list[dict] = []
+    first = 0
+    n = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+
+        def flush() -> None:
+            if batch:
+                line = {"n": first, "t": t, "b": storage.body_json(batch)}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                batch.clear()
+
+        for n, row in enumerate(reader, start=1):
+            problem, state["problem"] = state["problem"], None
+            if problem is None and len(row) != len(columns):
+                problem = f"CSV row has {len(row)} fields, the header {len(columns)}"
+            if problem:
+                s.rejects.append((n, problem, delim.join(row)))
+                continue
+            if not batch:
+                first = n
+            batch.append(storage.row_event(columns, row, path_type))
+            if len(batch) >= storage.CSV_BATCH_ROWS:
+                flush()
+        flush()
+        if state["problem"]:  # the stream broke after the last complete record
+            s.rejects.append((n + 1, state["problem"], ""))
+    return s
 
 
 def _insert_salvage_rejects(con, f, loaded_at, rejects, result: FileResult) -> None:
@@ -621,24 +1111,31 @@ def _has_table(con, name: str) -> bool:
 
 
 def _log_load(con, result: FileResult, loaded_at: datetime) -> None:
+    _log_loads(con, [result], loaded_at)
+
+
+def _log_loads(con, results: list[FileResult], loaded_at: datetime) -> None:
+    """One ``raw.currents_loads`` row per result, in one statement."""
+    columns = [
+        [r.source_file for r in results],
+        [r.records for r in results],
+        [r.accepted for r in results],
+        [r.duplicates for r in results],
+        [r.rejected_total for r in results],
+        [r.blank_lines for r in results],
+        [r.events for r in results],
+        [r.recovered for r in results],
+    ]
     con.execute(
         """
         insert into raw.currents_loads
             (loaded_at, source_file, records, accepted, duplicates, rejected, blank_lines,
              events, recovered)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        select ?::timestamp, unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::bigint[]),
+            unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::bigint[]),
+            unnest(?::boolean[])
         """,
-        [
-            loaded_at,
-            result.source_file,
-            result.records,
-            result.accepted,
-            result.duplicates,
-            result.rejected_total,
-            result.blank_lines,
-            result.events,
-            result.recovered,
-        ],
+        [loaded_at, *columns],
     )
 
 
@@ -669,7 +1166,8 @@ def _drop_reject_tables(con) -> None:
 def load_files(
     database: Path, files: list[InputFile], progress=None, duckdb_progress: bool = False
 ) -> list[FileResult]:
-    """Load ``files`` into the warehouse at ``database``; one transaction per file."""
+    """Load ``files`` into the warehouse at ``database``; one transaction per file (Avro
+    files: per chunk of files, see ``load_storage_files``)."""
     con = connect(database, wal=False)  # each file is checkpointed once committed
     try:
         # A record's number in its file is its position in the classified records.
@@ -679,18 +1177,30 @@ def load_files(
         ensure_raw_schema(con)
         results = []
         newest = _newest_load(con)
-        for f in files:
-            _drop_reject_tables(con)
+        # In the inputs' order (the first loaded copy of an event is kept), consecutive Avro
+        # files by chunks, every other file on its own.
+        for unit in _load_units(files):
             loaded_at = newest = _load_stamp(newest)
-            try:
-                results.append(load_file(con, f, loaded_at))
-            except InputError as exc:
-                results.append(FileResult(f.source_file, error=str(exc)))
-            except (duckdb.Error, OSError) as exc:
-                # One file that cannot be read never stops the others; the run exits non-zero.
-                results.append(FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}"))
+            if unit[0].fmt == "avro":
+                try:
+                    results.extend(load_storage_files(con, unit, loaded_at))
+                except (duckdb.Error, OSError) as exc:
+                    results.extend(
+                        FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}")
+                        for f in unit
+                    )
+            else:
+                [f] = unit
+                _drop_reject_tables(con)
+                try:
+                    results.append(load_file(con, f, loaded_at))
+                except InputError as exc:
+                    results.append(FileResult(f.source_file, error=str(exc)))
+                except (duckdb.Error, OSError) as exc:
+                    # One file that cannot be read never stops the others; the run exits 1.
+                    results.append(FileResult(f.source_file, error=f"{f.path}: cannot read: {exc}"))
             if progress is not None:
-                progress.update(f.path.stat().st_size)
+                progress.update(sum(f.path.stat().st_size for f in unit))
         return results
     finally:
         con.close()

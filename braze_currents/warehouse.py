@@ -28,7 +28,7 @@ create schema if not exists raw;
 create table if not exists raw.currents_batches (
     batch_id varchar not null,        -- md5 of the batch's events array
     source_file varchar not null,     -- absolute path of the input file
-    source_line bigint not null,      -- line (NDJSON), element (JSON) or data row (CSV), from 1
+    source_line bigint not null,      -- line (NDJSON), element (JSON), data row (CSV), block (Avro)
     received_at timestamp not null,   -- the input's `time` (UTC) where it has one, else loaded_at
     loaded_at timestamp not null,     -- when the file was loaded (UTC), after every earlier load
     events json not null,             -- the batch's `events` array
@@ -41,6 +41,14 @@ create table if not exists raw.currents_rejected (
     reason varchar not null,
     raw varchar not null,             -- the record's original text
     rejected_at timestamp not null
+);
+create table if not exists raw.currents_repaired (
+    batch_id varchar not null,        -- the batch as landed in raw.currents_batches
+    source_file varchar not null,
+    source_line bigint not null,
+    repair varchar not null,          -- what was repaired, and why
+    raw varchar not null,             -- the record's original text
+    repaired_at timestamp not null
 );
 create table if not exists raw.currents_loads (
     loaded_at timestamp not null,

@@ -200,3 +200,24 @@ def test_floor_keeps_the_run_of_median_seconds(tmp_path, monkeypatch):
     monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Con())
     measure, rows, runs = bench.floor([tmp_path / "x.ndjson"], tmp_path)
     assert (measure.seconds, rows, runs) == (4.0, 42, [9.0, 3.0, 4.0])
+
+
+def test_render_shows_the_loader_on_ndjson_next_to_avro():
+    report = _report()
+    report.storage = [
+        {
+            "events": 100_000,
+            "avro_files": 1_234,
+            "ndjson": {"seconds": 2.0, "peak_mb": 300, "mb": 66.0, "events": 100_000},
+            "avro": {"seconds": 8.0, "peak_mb": 250, "mb": 30.5, "events": 100_000},
+        }
+    ]
+    lines = render(report).splitlines()
+    rows = [line.split() for line in lines if line.lstrip().startswith("100,000 ")]
+    assert rows == [
+        ["100,000", "ndjson", "1", "66.0", "2.0", "50,000", "300"],
+        ["100,000", "avro", "1,234", "30.5", "8.0", "12,500", "250"],
+    ]
+    assert "Loader on storage files" in "\n".join(lines)
+    report.storage = []
+    assert "Loader on storage files" not in render(report)

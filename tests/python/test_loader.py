@@ -481,3 +481,170 @@ def test_discover_deduplicates_and_reports(tmp_path):
     assert [f.path.name for f in files] == ["a.ndjson"]
     assert errors == [f"{tmp_path / 'nope*'}: no such file, directory or matching glob"]
     assert skipped == []
+
+
+# ---- repairs: a lone UTF-16 surrogate escape --------------------------------------------------
+# RFC 8259 allows any \uXXXX escape, a lone surrogate included, and common encoders write them;
+# DuckDB's JSON parser refuses them. Written by hand: json.dumps would escape the backslashes.
+LONE = (
+    '{"events": [{"id": "s1", "event_type": "users.behaviors.CustomEvent", "time": 1790000000, '
+    '"properties": {"name": "x\\ud800y", "pair": "\\ud83d\\ude00", "text": "\\\\ud800", '
+    '"low": "\\udc00"}}]}'
+)
+
+
+def repaired(wh) -> list[tuple]:
+    return wh.query(
+        "select parse_filename(source_file), source_line, repair, raw, batch_id "
+        "from raw.currents_repaired order by source_file, source_line"
+    )
+
+
+def assert_repaired_event(wh, batch_line: int) -> None:
+    props = json.loads(
+        wh.scalar(
+            "select json_extract(events, '$[0].properties') from raw.currents_batches "
+            "where source_line = ?",
+            [batch_line],
+        )
+    )
+    # The lone surrogates became U+FFFD; a valid pair and an escaped backslash are untouched.
+    assert props == {"name": "x\ufffdy", "pair": "\U0001f600", "text": "\\ud800", "low": "\ufffd"}
+
+
+def test_a_lone_surrogate_escape_is_repaired_and_the_repair_recorded(tmp_path, empty_warehouse):
+    lines = [line(body("r1")), LONE, line(body("r3")), "{not json"]
+    write(tmp_path / "s.ndjson", "\n".join(lines) + "\n")
+    proc = empty_warehouse.load(tmp_path / "s.ndjson")
+    assert counts(empty_warehouse) == (3, 1)
+    assert [r[1:3] for r in rejects(empty_warehouse)] == [(4, "invalid JSON")]
+    assert_repaired_event(empty_warehouse, 2)
+    [(name, where, repair, raw, batch_id)] = repaired(empty_warehouse)
+    assert (name, where, raw) == ("s.ndjson", 2, LONE)  # the original text, as it came
+    assert repair == "2 lone UTF-16 surrogate escape(s) replaced by U+FFFD"
+    assert batch_id == empty_warehouse.scalar(
+        "select batch_id from raw.currents_batches where source_line = 2"
+    )
+    assert "1 batch(es) repaired" in proc.stdout
+    # Reloading repairs the same way: the same batch id, nothing added.
+    proc = empty_warehouse.load(tmp_path / "s.ndjson")
+    assert counts(empty_warehouse) == (3, 1)
+    assert len(repaired(empty_warehouse)) == 1
+    assert "3 already loaded" in proc.stdout
+
+
+def test_a_repair_on_the_careful_path_keeps_line_numbers(tmp_path, empty_warehouse):
+    """A gzip stream cut short sends the file down the careful path; the repair happens there
+    too, and every record keeps its line."""
+    lines = [line(body("c1")), LONE, "{not json"] + [line(body(f"c{n}")) for n in range(4, 60)]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    write(tmp_path / "cut.ndjson.gz", data[: len(data) * 3 // 4])
+    [result] = loader.load_files(empty_warehouse.path, discover([str(tmp_path)])[0])
+    assert result.recovered and result.repaired == 1
+    assert_repaired_event(empty_warehouse, 2)
+    assert [(r[1], r[3]) for r in repaired(empty_warehouse)] == [(2, LONE)]
+    assert rejects(empty_warehouse)[0][1:3] == (3, "invalid JSON")
+
+
+def test_a_repair_in_a_td_export_and_a_json_document(tmp_path, empty_warehouse):
+    events = LONE[len('{"events": ') : -1]
+    write(
+        tmp_path / "td.csv", f'time,events\n1790000000,"{events.replace(chr(34), chr(34) * 2)}"\n'
+    )
+    write(tmp_path / "doc.json", f"[{line(body('j1'))}, {LONE.replace('s1', 's2')}]")
+    proc = empty_warehouse.load(tmp_path / "td.csv", tmp_path / "doc.json")
+    assert counts(empty_warehouse) == (3, 0), proc.stdout
+    assert_repaired_event(empty_warehouse, 1)  # the TD row
+    assert [r[:2] for r in repaired(empty_warehouse)] == [("doc.json", 2), ("td.csv", 1)]
+    assert repaired(empty_warehouse)[1][3] == events
+    # The JSON document's element, as Python's encoder writes it back (escapes kept).
+    assert json.loads(repaired(empty_warehouse)[0][3]) == json.loads(LONE.replace("s1", "s2"))
+    assert "\\ud800" in repaired(empty_warehouse)[0][3]
+
+
+def test_a_record_still_unusable_after_its_repair_keeps_its_original_text(
+    tmp_path, empty_warehouse
+):
+    bad = '{"no_events": "\\ud800"}'
+    write(tmp_path / "b.ndjson", bad + "\n")
+    empty_warehouse.load(tmp_path / "b.ndjson")
+    assert rejects(empty_warehouse) == [
+        (
+            "b.ndjson",
+            1,
+            'batch body has no "events" field '
+            "(after 1 lone UTF-16 surrogate escape(s) replaced by U+FFFD)",
+            bad,
+        )
+    ]
+    assert repaired(empty_warehouse) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "n"),
+    [
+        ('"\\ud800"', '"\\ufffd"', 1),
+        ('"\\uDBFF\\uDFFF"', '"\\uDBFF\\uDFFF"', 0),  # a pair, upper case
+        ('"\\udfff\\ud800"', '"\\ufffd\\ufffd"', 2),  # low then high: both lone
+        ('"\\\\ud800"', '"\\\\ud800"', 0),  # an escaped backslash, then text
+        ('"\\\\\\ud800"', '"\\\\\\ufffd"', 1),  # an escaped backslash, then an escape
+        ('"\\ud800\\u0041"', '"\\ufffd\\u0041"', 1),
+        ('"\\u00e9"', '"\\u00e9"', 0),
+    ],
+)
+def test_repair_lone_surrogates(text, expected, n):
+    assert loader.repair_lone_surrogates(text) == (expected, n)
+
+
+# ---- a .gz that cannot be decompressed at all ------------------------------------------------
+def _not_gzip(text: str) -> bytes:
+    return text.encode()
+
+
+def _bad_header(text: str) -> bytes:
+    data = bytearray(gzip.compress(text.encode()))
+    data[2] = 99  # compression method: only 8 (deflate) exists
+    return bytes(data)
+
+
+def _bad_magic(text: str) -> bytes:
+    return b"\x1f\x8c" + gzip.compress(text.encode())[2:]
+
+
+@pytest.mark.parametrize("spoil", [_not_gzip, _bad_header, _bad_magic])
+@pytest.mark.parametrize("name", ["x.ndjson.gz", "x.csv.gz", "x.json.gz"])
+def test_a_gz_that_cannot_be_decompressed_is_a_file_error(tmp_path, empty_warehouse, spoil, name):
+    """Not a gzip file, or a corrupt header: nothing of it can be read, so nothing of it is
+    recorded as if it were (no reject with empty text): the run exits 1 and names the file,
+    on stderr and in the summary. The good file beside it still lands."""
+    events = json.dumps(body("z1")["events"])
+    text = {
+        "x.ndjson.gz": line(body("z1")) + "\n",
+        "x.csv.gz": 'events\n"' + events.replace('"', '""') + '"\n',
+        "x.json.gz": json.dumps([body("z1")]),
+    }[name]
+    write(tmp_path / name, spoil(text))
+    write(tmp_path / "ok.ndjson", line(body("k1")) + "\n")
+    proc = empty_warehouse.load(tmp_path / name, tmp_path / "ok.ndjson", check=False)
+    assert proc.returncode == 1, proc.stdout
+    assert name in proc.stderr and "cannot be decompressed" in proc.stderr
+    summary = proc.stdout.splitlines()
+    assert any(name in s and "cannot be decompressed" in s for s in summary), proc.stdout
+    assert counts(empty_warehouse) == (1, 0)  # ok.ndjson only; no empty reject
+    assert empty_warehouse.query("select parse_filename(source_file) from raw.currents_loads") == [
+        ("ok.ndjson",)
+    ]
+
+
+def test_a_gz_cut_short_inside_its_first_line_keeps_what_it_read(tmp_path, empty_warehouse):
+    """A stream that breaks after some bytes could be read is not a file error: the part read
+    is kept as a reject (complete lines land; see
+    test_truncated_gzip_keeps_the_complete_lines_and_rejects_the_broken_one)."""
+    text = "\n".join(line(body(f"h{i}")) for i in range(50)) + "\n"
+    data = gzip.compress(text.encode())
+    write(tmp_path / "cut.ndjson.gz", data[: len(data) // 2])  # 170 bytes of line 1
+    proc = empty_warehouse.load(tmp_path / "cut.ndjson.gz")
+    assert proc.returncode == 0
+    [(_name, where, reason, raw)] = rejects(empty_warehouse)
+    assert (where, reason) == (1, "truncated gzip stream: the input ends inside this line")
+    assert raw and text.startswith(raw)

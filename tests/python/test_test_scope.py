@@ -60,6 +60,8 @@ def outcomes(wh: Warehouse) -> dict[str, tuple[str, int]]:
     nodes = json.loads((wh.target / "manifest.json").read_text())["nodes"]
     found = {}
     for result in json.loads((wh.target / "run_results.json").read_text())["results"]:
+        if result["unique_id"].startswith("operation."):
+            continue  # the project's on-run-start hook (raw tables before the first load)
         node = nodes[result["unique_id"]]
         name = node["name"]
         if node.get("test_metadata"):
@@ -80,6 +82,8 @@ def compiled_scopes(wh: Warehouse) -> dict[str, set[datetime]]:
     results = json.loads((wh.target / "run_results.json").read_text())["results"]
     scopes = {}
     for result in results:
+        if result["unique_id"].startswith("operation."):
+            continue  # the on-run-start hook
         path = Path(nodes[result["unique_id"]]["compiled_path"])
         text = (path if path.is_absolute() else PROJECT_ROOT / path).read_text()
         scopes[result["unique_id"]] = {
