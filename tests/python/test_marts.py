@@ -118,6 +118,8 @@ def untidy_batch() -> str:
               price="abc"),
         event(5, "users.campaigns.Conversion", t, campaign_id="untidy-campaign-2",
               message_variation_id="v"),
+        # A custom event of an unknown user: no users to divide by.
+        {**event(6, "users.behaviors.CustomEvent", t, name="untidy-anonymous"), "user": {}},
     ]  # fmt: skip
     return json.dumps({"events": events}) + "\n"
 
@@ -176,6 +178,15 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     # The untidy events count where they belong.
     q = wh.query
+    infinite = [
+        (name, row) for name, rows in full.items() for row in rows
+        if any(isinstance(v, float) and math.isinf(v) for v in row)
+    ]  # fmt: skip
+    assert not infinite, "a ratio divided by 0 is NULL, never inf"
+    assert q(
+        "select events, users, events_per_user from marts.agg_custom_events_daily "
+        "where event_name = 'untidy-anonymous'"
+    ) == [(1, 0, None)]
     assert q(
         "select sends, opens, unique_openers, unique_human_openers from "
         "marts.agg_message_performance_daily where campaign_id = 'untidy-campaign'"
