@@ -1,4 +1,4 @@
--- Campaign and Canvas conversions in one shape.
+-- Campaign and Canvas conversions in one shape, with the names they carry.
 
 with
 
@@ -8,10 +8,15 @@ campaign_conversions as (
         event_at,
         'campaign' as converted_in,
         campaign_id,
+        campaign_name,
         message_variation_id,
+        message_variation_name,
         cast(null as varchar) as canvas_id,
+        cast(null as varchar) as canvas_name,
         cast(null as varchar) as canvas_variation_id,
+        cast(null as varchar) as canvas_variation_name,
         cast(null as varchar) as canvas_step_id,
+        cast(null as varchar) as canvas_step_name,
         conversion_behavior_index,
         external_user_id,
         braze_id,
@@ -25,10 +30,15 @@ canvas_conversions as (
         event_at,
         'canvas' as converted_in,
         cast(null as varchar) as campaign_id,
+        cast(null as varchar) as campaign_name,
         cast(null as varchar) as message_variation_id,
+        cast(null as varchar) as message_variation_name,
         canvas_id,
+        canvas_name,
         canvas_variation_id,
+        canvas_variation_name,
         canvas_step_id,
+        canvas_step_name,
         conversion_behavior_index,
         external_user_id,
         braze_id,

@@ -14,14 +14,7 @@
 
 {#- What a conversion belongs to, and so which messages can be credited with it: a campaign
     variation, or a Canvas variation. #}
-{%- set conversion_key -%}
-    case
-        when campaign_id is not null
-            then 'campaign ' || campaign_id || ' ' || coalesce(message_variation_id, '')
-        when canvas_id is not null
-            then 'canvas ' || canvas_id || ' ' || coalesce(canvas_variation_id, '')
-    end
-{%- endset %}
+{%- set conversion_key %}{{ marts__conversion_key() }}{% endset %}
 
 with
 
@@ -210,17 +203,17 @@ select
     unique_spam_reporters,
     unique_unsubscribers,
     unique_converters,
-    unique_delivered / nullif(unique_recipients, 0) as delivery_rate,
-    unique_openers / nullif(audience_users, 0) as unique_open_rate,
-    unique_human_openers / nullif(audience_users, 0) as human_open_rate,
-    unique_readers / nullif(audience_users, 0) as read_rate,
-    unique_clickers / nullif(audience_users, 0) as unique_click_rate,
-    unique_clickers / nullif(unique_openers, 0) as click_to_open_rate,
-    unique_hard_bounced / nullif(unique_recipients, 0) as hard_bounce_rate,
-    unique_soft_bounced / nullif(unique_recipients, 0) as soft_bounce_rate,
-    unique_spam_reporters / nullif(audience_users, 0) as spam_rate,
-    unique_unsubscribers / nullif(audience_users, 0) as unsubscribe_rate,
-    unique_converters / nullif(audience_users, 0) as conversion_rate,
+    {{ marts__ratio('unique_delivered', 'unique_recipients') }} as delivery_rate,
+    {{ marts__ratio('unique_openers', 'audience_users') }} as unique_open_rate,
+    {{ marts__ratio('unique_human_openers', 'audience_users') }} as human_open_rate,
+    {{ marts__ratio('unique_readers', 'audience_users') }} as read_rate,
+    {{ marts__ratio('unique_clickers', 'audience_users') }} as unique_click_rate,
+    {{ marts__ratio('unique_clickers', 'unique_openers') }} as click_to_open_rate,
+    {{ marts__ratio('unique_hard_bounced', 'unique_recipients') }} as hard_bounce_rate,
+    {{ marts__ratio('unique_soft_bounced', 'unique_recipients') }} as soft_bounce_rate,
+    {{ marts__ratio('unique_spam_reporters', 'audience_users') }} as spam_rate,
+    {{ marts__ratio('unique_unsubscribers', 'audience_users') }} as unsubscribe_rate,
+    {{ marts__ratio('unique_converters', 'audience_users') }} as conversion_rate,
     loaded_at
 from with_audience
 order by event_date
