@@ -87,3 +87,9 @@
         else {{ windows.get('default', 3) | int }}
     end
 {%- endmacro %}
+
+{#- The channels dim_users also gives flat columns for (sends, engagements, last engagement),
+    besides its maps: the ones most workspaces use. -#}
+{% macro marts__flat_channels() -%}
+    {{ return(['email', 'pushnotification', 'sms']) }}
+{%- endmacro %}

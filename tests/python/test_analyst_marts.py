@@ -165,3 +165,39 @@ def test_guide_queries_read_the_marts_only():
     for sql in guide_queries():
         relations = re.findall(r"\b(?:from|join)\s+([a-z_]+)\.([a-z_]+)", sql, re.I)
         assert all(schema == "marts" for schema, _ in relations), sql
+
+
+def test_dim_users_flat_channel_columns(built_warehouse):
+    wh = built_warehouse
+    for channel in ("email", "pushnotification", "sms"):
+        sends = dict(
+            wh.query(
+                "select external_user_id, count(*) from marts.fct_message_engagement "
+                "where channel = ? and action = 'send' and external_user_id is not null "
+                "group by 1",
+                [channel],
+            )
+        )
+        flat = dict(
+            wh.query(
+                f"select external_user_id, {channel}_sends from marts.dim_users "
+                f"where {channel}_sends > 0"
+            )
+        )
+        assert flat == sends and sends, channel
+        last = dict(
+            wh.query(
+                "select external_user_id, max(event_at) from marts.fct_message_engagement "
+                "where channel = ? and external_user_id is not null and action in "
+                "('open', 'click', 'short_link_click', 'read', 'inbound_receive') "
+                "and not coalesce(is_machine_open, false) group by 1",
+                [channel],
+            )
+        )
+        got = dict(
+            wh.query(
+                f"select external_user_id, {channel}_last_engaged_at from marts.dim_users "
+                f"where {channel}_last_engaged_at is not null"
+            )
+        )
+        assert got == last, channel
