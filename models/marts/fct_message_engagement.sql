@@ -33,7 +33,7 @@ new_events as (
         canvas_name,
         canvas_variation_name,
         canvas_step_name
-    from {{ ref('stg_braze_currents__message_events') }}
+    from {{ ref('int_message_events') }}
     where {{ braze_currents__new_loads() }}
 )
 

@@ -120,6 +120,16 @@ def untidy_batch() -> str:
               message_variation_id="v"),
         # A custom event of an unknown user: no users to divide by.
         {**event(6, "users.behaviors.CustomEvent", t, name="untidy-anonymous"), "user": {}},
+        # Conversions 4 days after an email (inside its 5-day window) and 2 days after an SMS
+        # (outside its 1-day window).
+        event(7, "users.messages.email.Send", t, campaign_id="attr-email",
+              message_variation_id="v", dispatch_id="d-email"),
+        event(8, "users.campaigns.Conversion", t + 4 * 86400, campaign_id="attr-email",
+              message_variation_id="v"),
+        event(9, "users.messages.sms.Send", t, campaign_id="attr-sms",
+              message_variation_id="v", dispatch_id="d-sms"),
+        event(10, "users.campaigns.Conversion", t + 2 * 86400, campaign_id="attr-sms",
+              message_variation_id="v"),
     ]  # fmt: skip
     return json.dumps({"events": events}) + "\n"
 
@@ -161,15 +171,15 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(day1)
-    wh.dbt("run", "--select", "+marts")
+    wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(day2, untidy)  # two loads, read by one run
-    wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
+    wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
     incremental = mart_rows(wh)
 
-    wh.dbt("run", "--select", "marts")  # nothing new: nothing changes
+    wh.dbt("run", "--select", "marts", "exports")  # nothing new: nothing changes
     assert mart_rows(wh) == incremental
 
-    wh.dbt("run", "--full-refresh", "--select", "marts")
+    wh.dbt("run", "--full-refresh", "--select", "marts", "exports")
     full = mart_rows(wh)
     assert set(full) == set(incremental) and len(full) >= 14
     for name in sorted(full):
@@ -207,6 +217,16 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
         "select revenue_by_currency, purchase_count from marts.dim_users "
         "where external_user_id = 'untidy_user'"
     ) == [({"ISK": 990.0, "USD": None}, 2)]
+    # Conversions are credited within the channel's attribution window only, and counted
+    # either way in the daily mart.
+    assert q(
+        "select campaign_id, is_sent, is_converted, conversions, attribution_window_days "
+        "from marts.fct_message_sends where campaign_id like 'attr-%' order by 1"
+    ) == [("attr-email", True, True, 1, 5), ("attr-sms", True, False, 0, 1)]
+    assert q(
+        "select campaign_id, channel, sum(conversions) from marts.agg_message_performance_daily "
+        "where campaign_id like 'attr-%' and conversions > 0 group by all order by 1"
+    ) == [("attr-email", "email", 1), ("attr-sms", "sms", 1)]
     assert q(  # Braze gets no null amount
         "select lifetime_revenue_by_currency from marts.export_braze_user_attributes "
         "where external_id = 'untidy_user'"
@@ -238,9 +258,9 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(first, second)  # two loads
-    wh.dbt("run", "--select", "+marts")
+    wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(later)
-    wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
+    wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
     l1, l2, l3 = (at for (at,) in wh.query("select loaded_at from raw.currents_loads order by 1"))
 
     def days(*loads) -> set[str]:
@@ -270,7 +290,7 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
     assert read == [(l3,)]
 
     incremental = mart_rows(wh)
-    wh.dbt("run", "--full-refresh", "--select", "marts")
+    wh.dbt("run", "--full-refresh", "--select", "marts", "exports")
     full = mart_rows(wh)
     assert set(full) == set(incremental)
     for name in sorted(full):
@@ -316,3 +336,8 @@ def test_the_export_mart_is_shaped_for_user_attributes(built_warehouse):
     exposure = manifest["exposures"]["exposure.braze_currents.braze_user_attributes_export"]
     assert exposure["type"] == "application"
     assert exposure["depends_on"]["nodes"] == ["model.braze_currents.export_braze_user_attributes"]
+    # What leaves for Braze is public, with a contract dbt enforces on every build.
+    node = manifest["nodes"]["model.braze_currents.export_braze_user_attributes"]
+    assert node["access"] == "public" and node["contract"]["enforced"]
+    assert node["original_file_path"].startswith("models/exports/")
+    assert all(column["data_type"] for column in node["columns"].values())
