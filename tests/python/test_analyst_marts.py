@@ -24,7 +24,11 @@ def test_dimensions_hold_each_latest_name_once(built_warehouse):
     )
     latest: dict[str, tuple] = {}
     for campaign, name, at in observations:
-        if campaign is not None and name is not None and (campaign not in latest or (at, name) > latest[campaign]):
+        if (
+            campaign is not None
+            and name is not None
+            and (campaign not in latest or (at, name) > latest[campaign])
+        ):
             latest[campaign] = (at, name)
     dim = dict(wh.query("select campaign_id, campaign_name from marts.dim_campaigns"))
     assert set(dim) == {campaign for campaign, _, _ in observations if campaign is not None}
@@ -35,9 +39,11 @@ def test_dimensions_hold_each_latest_name_once(built_warehouse):
     # Every id of the facts is in its dimension: one join gives the name.
     for fact, dim_name, keys in [
         ("fct_message_engagement", "dim_campaigns", ["campaign_id"]),
-        ("fct_message_engagement", "dim_message_variations", ["campaign_id", "message_variation_id"]),
+        ("fct_message_engagement", "dim_message_variations",
+         ["campaign_id", "message_variation_id"]),
         ("fct_message_engagement", "dim_canvas_steps", ["canvas_id", "canvas_step_id"]),
-        ("fct_canvas_journey_events", "dim_canvas_variations", ["canvas_id", "canvas_variation_id"]),
+        ("fct_canvas_journey_events", "dim_canvas_variations",
+         ["canvas_id", "canvas_variation_id"]),
         ("agg_message_performance_daily", "dim_canvases", ["canvas_id"]),
     ]:  # fmt: skip
         on = " and ".join(f"f.{k} = d.{k}" for k in keys)
@@ -79,9 +85,7 @@ def test_one_row_per_message_sent_holds_every_message_event(built_warehouse):
         "count(*) filter (where is_opened), count(*) filter (where is_bounced), "
         "count(*) filter (where is_unsubscribed) from marts.fct_message_sends"
     )[0]
-    assert got == tuple(
-        expected[a] for a in ("send", "delivery", "open", "bounce", "unsubscribe")
-    )
+    assert got == tuple(expected[a] for a in ("send", "delivery", "open", "bounce", "unsubscribe"))
     assert expected["open"] > 0 and expected["bounce"] > 0
     # Credited conversions come from the conversions, within the window, never more.
     credited, conversions = wh.query(
@@ -148,9 +152,7 @@ def test_lateness_accounts_for_every_event(built_warehouse):
         wh.query("select event_type, sum(events) from marts.agg_event_lateness_daily group by 1")
     )
     stream = dict(
-        wh.query(
-            "select event_type, count(*) from staging.stg_braze_currents__events group by 1"
-        )
+        wh.query("select event_type, count(*) from staging.stg_braze_currents__events group by 1")
     )
     assert per_type == stream
     late = wh.query(
