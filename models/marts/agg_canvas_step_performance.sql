@@ -41,33 +41,46 @@ steps as (
         coalesce(reached.users_reached, 0) as users_reached,
         coalesce(reached.users_exited, 0) as users_exited,
         coalesce(reached.users_converted, 0) as users_converted,
-        messaged.* exclude (canvas_id, canvas_variation_id, canvas_step_id, channel)
+        messaged.* exclude (canvas_id, canvas_variation_id, canvas_step_id, channel)  -- noqa: RF02
     from reached
     full join messaged
         on
             reached.canvas_id = messaged.canvas_id
             and reached.canvas_variation_id is not distinct from messaged.canvas_variation_id
             and reached.canvas_step_id = messaged.canvas_step_id
+),
+
+named as (
+    select
+        steps.*,
+        dim_canvases.canvas_name,
+        dim_canvas_variations.canvas_variation_name,
+        dim_canvas_steps.canvas_step_name,
+        dim_canvas_steps.step_order
+    from steps
+    left join {{ ref('dim_canvases') }} as dim_canvases
+        on steps.canvas_id = dim_canvases.canvas_id
+    left join {{ ref('dim_canvas_variations') }} as dim_canvas_variations
+        on
+            steps.canvas_id = dim_canvas_variations.canvas_id
+            and steps.canvas_variation_id = dim_canvas_variations.canvas_variation_id
+    left join {{ ref('dim_canvas_steps') }} as dim_canvas_steps
+        on
+            steps.canvas_id = dim_canvas_steps.canvas_id
+            and steps.canvas_step_id = dim_canvas_steps.canvas_step_id
 )
 
 select
-    steps.canvas_id,
-    dim_canvases.canvas_name,
-    steps.canvas_variation_id,
-    dim_canvas_variations.canvas_variation_name,
-    steps.canvas_step_id,
-    dim_canvas_steps.canvas_step_name,
-    dim_canvas_steps.step_order,
-    steps.* exclude (canvas_id, canvas_variation_id, canvas_step_id),
+    canvas_id,
+    canvas_name,
+    canvas_variation_id,
+    canvas_variation_name,
+    canvas_step_id,
+    canvas_step_name,
+    step_order,
+    * exclude (
+        canvas_id, canvas_name, canvas_variation_id, canvas_variation_name, canvas_step_id,
+        canvas_step_name, step_order
+    ),
     {{ marts__funnel_rates() }}
-from steps
-left join {{ ref('dim_canvases') }} as dim_canvases
-    on steps.canvas_id = dim_canvases.canvas_id
-left join {{ ref('dim_canvas_variations') }} as dim_canvas_variations
-    on
-        steps.canvas_id = dim_canvas_variations.canvas_id
-        and steps.canvas_variation_id = dim_canvas_variations.canvas_variation_id
-left join {{ ref('dim_canvas_steps') }} as dim_canvas_steps
-    on
-        steps.canvas_id = dim_canvas_steps.canvas_id
-        and steps.canvas_step_id = dim_canvas_steps.canvas_step_id
+from named

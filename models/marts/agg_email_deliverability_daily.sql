@@ -46,8 +46,10 @@ select
     deferrals,
     spam_reports,
     {{ marts__ratio('deliveries', 'deliveries + hard_bounces + soft_bounces') }} as delivery_rate,
-    {{ marts__ratio('hard_bounces', 'deliveries + hard_bounces + soft_bounces') }} as hard_bounce_rate,
-    {{ marts__ratio('soft_bounces', 'deliveries + hard_bounces + soft_bounces') }} as soft_bounce_rate,
+    {{ marts__ratio('hard_bounces', 'deliveries + hard_bounces + soft_bounces') }}
+        as hard_bounce_rate,
+    {{ marts__ratio('soft_bounces', 'deliveries + hard_bounces + soft_bounces') }}
+        as soft_bounce_rate,
     {{ marts__ratio('deferrals', 'deliveries + hard_bounces + soft_bounces') }} as deferral_rate,
     {{ marts__ratio('spam_reports', 'deliveries') }} as spam_rate,
     loaded_at

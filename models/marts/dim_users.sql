@@ -89,13 +89,13 @@ messaging as (
             filter (where last_engaged_at is not null)
         ) as last_engaged_at_by_channel,
         max(last_engaged_at) as last_engaged_at,
-        -- Ties go to the channel first in alphabetical order, so the answer is stable.
-        first(channel order by engagements desc, channel asc) filter (where engagements > 0)
-            as most_engaged_channel,
         {%- for channel in marts__flat_channels() %}
             coalesce(sum(engagements) filter (where channel = '{{ channel }}'), 0)::bigint
-                as {{ channel }}_engagements{{ ',' if not loop.last }}
+                as {{ channel }}_engagements,
         {%- endfor %}
+        -- Ties go to the channel first in alphabetical order, so the answer is stable.
+        first(channel order by engagements desc, channel asc) filter (where engagements > 0)
+            as most_engaged_channel
     from channels
     group by external_user_id
 ),

@@ -5,10 +5,15 @@ with
 
 bounds as (
     select
-        coalesce(min(event_at)::date, current_date) as first_day,
-        coalesce(max(event_at)::date, current_date) + 366 as last_day
+        coalesce(cast(min(event_at) as date), current_date) as first_day,
+        coalesce(cast(max(event_at) as date), current_date) + 366 as last_day
     from {{ ref('stg_braze_currents__events') }}
+),
+
+days as (
+    select unnest(range(first_day, last_day, interval 1 day)) as day_start
+    from bounds
 )
 
-select cast(day as date) as date_day
-from bounds, range(bounds.first_day, bounds.last_day, interval 1 day) as days (day)
+select cast(day_start as date) as date_day
+from days
