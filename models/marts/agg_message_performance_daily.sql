@@ -174,6 +174,23 @@ with_audience as (
             else unique_impressed
         end as audience_users
     from per_message
+),
+
+with_channel as (
+    -- Which events the channel reports (seeds/braze_currents__channels.csv).
+    select
+        with_audience.*,
+        channels.has_delivery_events,
+        channels.has_open_events,
+        channels.has_read_events,
+        channels.has_click_events,
+        channels.has_bounce_events,
+        channels.has_soft_bounce_events,
+        channels.has_spam_report_events,
+        channels.has_unsubscribe_events
+    from with_audience
+    left join {{ ref('braze_currents__channels') }} as channels
+        on with_audience.channel = channels.channel
 )
 
 select
@@ -210,17 +227,38 @@ select
     unique_spam_reporters,
     unique_unsubscribers,
     unique_converters,
-    unique_delivered / nullif(unique_recipients, 0) as delivery_rate,
-    unique_openers / nullif(audience_users, 0) as unique_open_rate,
-    unique_human_openers / nullif(audience_users, 0) as human_open_rate,
-    unique_readers / nullif(audience_users, 0) as read_rate,
-    unique_clickers / nullif(audience_users, 0) as unique_click_rate,
-    unique_clickers / nullif(unique_openers, 0) as click_to_open_rate,
-    unique_hard_bounced / nullif(unique_recipients, 0) as hard_bounce_rate,
-    unique_soft_bounced / nullif(unique_recipients, 0) as soft_bounce_rate,
-    unique_spam_reporters / nullif(audience_users, 0) as spam_rate,
-    unique_unsubscribers / nullif(audience_users, 0) as unsubscribe_rate,
+    -- A rate the channel cannot have is NULL, not 0; a channel the seed does not list has all.
+    case when coalesce(has_delivery_events, true) then
+            unique_delivered / nullif(unique_recipients, 0)
+    end as delivery_rate,
+    case when coalesce(has_open_events, true) then
+            unique_openers / nullif(audience_users, 0)
+    end as unique_open_rate,
+    case when coalesce(has_open_events, true) then
+            unique_human_openers / nullif(audience_users, 0)
+    end as human_open_rate,
+    case when coalesce(has_read_events, true) then
+            unique_readers / nullif(audience_users, 0)
+    end as read_rate,
+    case when coalesce(has_click_events, true) then
+            unique_clickers / nullif(audience_users, 0)
+    end as unique_click_rate,
+    case when coalesce(has_open_events and has_click_events, true) then
+            unique_clickers / nullif(unique_openers, 0)
+    end as click_to_open_rate,
+    case when coalesce(has_bounce_events, true) then
+            unique_hard_bounced / nullif(unique_recipients, 0)
+    end as hard_bounce_rate,
+    case when coalesce(has_soft_bounce_events, true) then
+            unique_soft_bounced / nullif(unique_recipients, 0)
+    end as soft_bounce_rate,
+    case when coalesce(has_spam_report_events, true) then
+            unique_spam_reporters / nullif(audience_users, 0)
+    end as spam_rate,
+    case when coalesce(has_unsubscribe_events, true) then
+            unique_unsubscribers / nullif(audience_users, 0)
+    end as unsubscribe_rate,
     unique_converters / nullif(audience_users, 0) as conversion_rate,
     loaded_at
-from with_audience
+from with_channel
 order by event_date

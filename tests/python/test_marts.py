@@ -305,3 +305,45 @@ def test_the_export_mart_is_shaped_for_user_attributes(built_warehouse):
     exposure = manifest["exposures"]["exposure.braze_currents.braze_user_attributes_export"]
     assert exposure["type"] == "application"
     assert exposure["depends_on"]["nodes"] == ["model.braze_currents.export_braze_user_attributes"]
+
+
+def test_a_rate_the_channel_cannot_have_is_null(built_warehouse):
+    """Currents reports no delivery for push, Content Cards or webhooks, and no open for SMS,
+    RCS or WhatsApp: those rates are NULL, not 0; the channels that have them get a number."""
+    wh = built_warehouse
+    rates = {
+        (channel, rate): (nulls, values)
+        for channel, rate, nulls, values in wh.query(
+            """
+            with m as (
+                select * from marts.agg_message_performance_daily
+                where sends > 0 or impressions > 0
+            )
+            select channel, rate, count(*) filter (where v is null),
+                   count(*) filter (where v is not null)
+            from (
+                select channel, 'delivery_rate' as rate, delivery_rate as v from m
+                union all select channel, 'unique_open_rate', unique_open_rate from m
+                union all select channel, 'read_rate', read_rate from m
+                union all select channel, 'unique_click_rate', unique_click_rate from m
+                union all select channel, 'hard_bounce_rate', hard_bounce_rate from m
+            )
+            group by all
+            """
+        )
+    }
+    for channel in ("pushnotification", "contentcard", "webhook", "inappmessage"):
+        assert rates[(channel, "delivery_rate")][1] == 0, channel
+        assert rates[(channel, "delivery_rate")][0] > 0, channel
+    for channel in ("sms", "rcs", "whatsapp", "webhook"):
+        assert rates[(channel, "unique_open_rate")][1] == 0, channel
+    for channel in ("email", "sms", "rcs", "whatsapp"):
+        assert rates[(channel, "delivery_rate")][1] > 0, channel
+    for channel in ("email", "pushnotification"):
+        assert rates[(channel, "unique_open_rate")][1] > 0, channel
+    for channel in ("rcs", "whatsapp"):
+        assert rates[(channel, "read_rate")][1] > 0, channel
+    assert rates[("email", "read_rate")][1] == 0
+    assert rates[("webhook", "unique_click_rate")][1] == 0
+    assert rates[("pushnotification", "hard_bounce_rate")][1] > 0
+    assert rates[("sms", "hard_bounce_rate")][1] == 0
