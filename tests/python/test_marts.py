@@ -159,6 +159,7 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(day1)
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
     wh.dbt("run", "--select", "+marts")
     wh.load(day2, untidy)  # two loads, read by one run
     wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
@@ -227,6 +228,7 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(first, second)  # two loads
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
     wh.dbt("run", "--select", "+marts")
     wh.load(later)
     wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
