@@ -38,6 +38,10 @@ class Field:
     name: str  # column name in the typed model
     data_type: str  # varchar, bigint, double, boolean, json
     json_key: str  # key inside the event's `properties`
+    # The top-level key that holds this field in the flat (storage) envelope when it is not
+    # `json_key`: custom events and purchases carry their custom properties as `properties`,
+    # a JSON text (``meta.storage_key`` in the yml).
+    storage_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class EventType:
     envelope: tuple[str, ...]  # envelope columns the event type carries
     fields: tuple[Field, ...]  # properties fields, in catalogue order
     flat: bool = False  # storage-format shape: fields at the top level, no user/properties
+    retired: bool = False  # Braze no longer sends it; older exports hold it
 
     @property
     def source_fields(self) -> tuple[Field, ...]:
@@ -74,10 +79,21 @@ def parse_catalog(document: dict) -> tuple[EventType, ...]:
             if name in ENVELOPE_COLUMNS:
                 envelope.append(name)
                 continue
-            key = (column.get("meta") or {}).get("json_key", name)
-            fields.append(Field(name=name, data_type=column["data_type"], json_key=key))
+            column_meta = column.get("meta") or {}
+            key = column_meta.get("json_key", name)
+            fields.append(
+                Field(
+                    name=name,
+                    data_type=column["data_type"],
+                    json_key=key,
+                    storage_key=column_meta.get("storage_key"),
+                )
+            )
         flat = meta.get("currents_layout") == "flat"
-        out.append(EventType(event_type, model["name"], tuple(envelope), tuple(fields), flat))
+        retired = bool(meta.get("currents_retired"))
+        out.append(
+            EventType(event_type, model["name"], tuple(envelope), tuple(fields), flat, retired)
+        )
     return tuple(out)
 
 

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
-from braze_currents.generator import CurrentsGenerator, GeneratorSettings
+from braze_currents.generator import ENVELOPES, FAMILIES, CurrentsGenerator, GeneratorSettings
 from braze_currents.progress import Progress
 from braze_currents.writers import FORMATS, format_of, write_records
 
@@ -118,6 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of events with a new field or a wrongly typed value (default 0)",
     )
     p.add_argument(
+        "--families",
+        type=lambda text: tuple(f.strip() for f in text.split(",") if f.strip()),
+        default=None,
+        help="only events of these families, comma-separated, as a Currents connector that "
+        f"sends only some (default: all): {', '.join(FAMILIES)}",
+    )
+    p.add_argument(
+        "--envelope",
+        choices=ENVELOPES,
+        default="http",
+        help="http: Custom HTTP connector (user and properties objects, the default); flat: "
+        "storage connectors (fields at the top level, custom event and purchase properties "
+        "as JSON text); mixed: each event either",
+    )
+    p.add_argument(
         "--stats",
         type=Path,
         default=None,
@@ -143,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             bad_event_rate=args.bad_event_rate,
             unknown_type_rate=args.unknown_type_rate,
             drift_rate=args.drift_rate,
+            families=args.families,
+            envelope=args.envelope,
         )
         if args.files:
             suffix = args.format.lstrip(".")

@@ -6,6 +6,10 @@ purchases in several currencies, custom events and the rarer behaviours, so that
 type of the project's catalogue (``braze_currents.catalog``) occurs. Field lists come from the
 catalogue, so a field added there is generated too.
 
+A run can be limited to some event families (what a customer ticks in a Currents connector:
+``families``) and can write events in the flat envelope of Braze's storage connectors (ids and
+fields at the top level, custom event and purchase properties as JSON text: ``envelope``).
+
 Memory does not grow with the number of events: batches are yielded as they fill. The same
 settings and seed give byte-identical output.
 """
@@ -83,6 +87,40 @@ CHANNELS = (
     ("newsfeedcard", 0.01),
 )
 
+# Event families, as a Currents connector offers them: each event type belongs to the first
+# family one of whose prefixes it starts with; a type of no family is in "other".
+FAMILIES = {
+    "email": ("users.messages.email.",),
+    "push": ("users.messages.pushnotification.", "users.behaviors.pushnotification."),
+    "sms": ("users.messages.sms.",),
+    "inapp": ("users.messages.inappmessage.",),
+    "contentcards": ("users.messages.contentcard.",),
+    "whatsapp": ("users.messages.whatsapp.",),
+    "rcs": ("users.messages.rcs.",),
+    "line": ("users.messages.line.",),
+    "webhook": ("users.messages.webhook.",),
+    "banner": ("users.messages.banner.",),
+    "liveactivity": ("users.messages.liveactivity.", "users.behaviors.liveactivity."),
+    "newsfeed": ("users.messages.newsfeedcard.",),
+    "featureflags": ("users.messages.featureflag.",),
+    "campaigns": ("users.campaigns.",),
+    "canvas": ("users.canvas.", "users.canvasstep."),
+    "sessions": ("users.behaviors.app.",),
+    "custom_events": ("users.behaviors.CustomEvent",),
+    "purchases": ("users.behaviors.Purchase",),
+    "subscriptions": ("users.behaviors.subscription.", "users.behaviors.subscriptiongroup."),
+    "other": (),
+}
+ENVELOPES = ("http", "flat", "mixed")
+
+
+def family_of(event_type: str) -> str:
+    """The family of an event type (see FAMILIES)."""
+    for family, prefixes in FAMILIES.items():
+        if event_type.startswith(prefixes):
+            return family
+    return "other"
+
 
 @dataclass(frozen=True)
 class GeneratorSettings:
@@ -98,8 +136,18 @@ class GeneratorSettings:
     bad_event_rate: float = 0.0  # share of events without id / type, or with a bad time
     unknown_type_rate: float = 0.0  # share of events of types no catalogue knows yet
     drift_rate: float = 0.0  # share of events with a new field or a wrongly typed value
+    families: tuple[str, ...] | None = None  # only events of these families; None: all
+    envelope: str = "http"  # http (Custom HTTP), flat (storage), mixed (each event either)
 
     def __post_init__(self) -> None:
+        if self.families is not None:
+            unknown = sorted(set(self.families) - set(FAMILIES))
+            if unknown or not self.families:
+                raise ValueError(
+                    f"families must be some of {', '.join(FAMILIES)}; got {unknown or 'none'}"
+                )
+        if self.envelope not in ENVELOPES:
+            raise ValueError(f"envelope must be one of {', '.join(ENVELOPES)}, got {self.envelope}")
         for name in (
             "duplicate_rate",
             "batch_redelivery_rate",
@@ -139,6 +187,7 @@ class GeneratorStats:
     duplicate_deliveries: int = 0  # extra copies of usable events
     bad_events: Counter = field(default_factory=Counter)  # reason -> events
     drifted_events: Counter = field(default_factory=Counter)  # kind -> events
+    envelopes: Counter = field(default_factory=Counter)  # http / flat -> distinct events
 
     @property
     def distinct_events(self) -> int:
@@ -155,6 +204,7 @@ class GeneratorStats:
             "duplicate_deliveries": self.duplicate_deliveries,
             "bad_events": dict(self.bad_events),
             "drifted_events": dict(self.drifted_events),
+            "envelopes": dict(self.envelopes),
         }
 
 
@@ -258,7 +308,8 @@ class CurrentsGenerator:
 
     def __init__(self, settings: GeneratorSettings):
         self.settings = settings
-        self.catalog = by_event_type()
+        # The types Braze sends today: retired ones are typed for older exports, not simulated.
+        self.catalog = {t: e for t, e in by_event_type().items() if not e.retired}
         self.rng = random.Random(settings.seed)
         self.world = _World(self.rng, settings.user_count)
         self.stats = GeneratorStats()
@@ -266,6 +317,8 @@ class CurrentsGenerator:
         self._dupes: list[tuple[int, dict]] = []  # (release after batch n, event)
         self._emitted = 0
         self._keys = {t: {f.json_key for f in e.fields} for t, e in self.catalog.items()}
+        # Its own random stream, so that choosing envelopes leaves the simulation unchanged.
+        self._envelope_rng = random.Random(f"{settings.seed}:envelope")
 
     # ---- public -------------------------------------------------------------------------
     def records(self) -> Iterator[Record]:
@@ -340,6 +393,8 @@ class CurrentsGenerator:
     def _finish(self, events: list[dict]) -> list[dict]:
         """Apply the caps, event-level faults and duplicates to a user-day's events."""
         s, rng = self.settings, self.rng
+        if s.families is not None:
+            events = [e for e in events if family_of(e["event_type"]) in s.families]
         if s.events is not None:
             events = events[: max(0, s.events - self._emitted)]
         out = []
@@ -348,6 +403,7 @@ class CurrentsGenerator:
                 event = self._unknown_type(event)
             if s.drift_rate and rng.random() < s.drift_rate:
                 self._drift(event)
+            event = self._envelope(event)
             self.stats.events_by_type[event["event_type"]] += 1
             self._emitted += 1
             out.append(event)
@@ -357,6 +413,19 @@ class CurrentsGenerator:
             if s.bad_event_rate and rng.random() < s.bad_event_rate:
                 out.append(self._bad_event(event))
         return out
+
+    def _envelope(self, event: dict) -> dict:
+        """The event in the envelope the settings ask for (it is built in the HTTP one)."""
+        envelope = self.settings.envelope
+        if envelope == "mixed":
+            envelope = self._envelope_rng.choice(("http", "flat"))
+        if "user" not in event:  # a type Braze only sends flat
+            self.stats.envelopes["flat"] += 1
+            return event
+        self.stats.envelopes[envelope] += 1
+        if envelope == "http":
+            return event
+        return to_flat(event, self.catalog.get(event["event_type"]))
 
     def _bad_event(self, template: dict) -> dict:
         kind = self.rng.choice(("missing_id", "missing_event_type", "bad_time"))
@@ -763,6 +832,27 @@ class CurrentsGenerator:
         if data_type == "json":
             return None
         return None if rng.random() < 0.3 else f"{key}-{rng.randint(1, 50)}"
+
+
+def to_flat(event: dict, event_type=None) -> dict:
+    """An event of the Custom HTTP envelope in the flat envelope of Braze's storage
+    connectors: the user's ids and the properties at the top level; a field the catalogue
+    gives a ``storage_key`` (custom event and purchase properties) under that key, as JSON
+    text (``{}`` when there are none: the storage schemas make it a required string)."""
+    storage_keys = {
+        f.json_key: f.storage_key
+        for f in (event_type.fields if event_type else ())
+        if f.storage_key
+    }
+    flat = {k: v for k, v in event.items() if k not in ("user", "properties")}
+    flat.update(event.get("user") or {})
+    flat.update(dict.fromkeys(storage_keys.values(), "{}"))
+    for key, value in (event.get("properties") or {}).items():
+        if key in storage_keys:
+            flat[storage_keys[key]] = json.dumps(value, separators=(",", ":"))
+        else:
+            flat[key] = value
+    return flat
 
 
 # Values of fields that depend on the user or the world: (world, rng, user, device) -> value.

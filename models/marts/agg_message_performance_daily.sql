@@ -167,6 +167,23 @@ with_audience as (
             else unique_impressed
         end as audience_users
     from per_message
+),
+
+with_channel as (
+    -- Which events the channel reports (seeds/braze_currents__channels.csv).
+    select
+        with_audience.*,
+        channels.has_delivery_events,
+        channels.has_open_events,
+        channels.has_read_events,
+        channels.has_click_events,
+        channels.has_bounce_events,
+        channels.has_soft_bounce_events,
+        channels.has_spam_report_events,
+        channels.has_unsubscribe_events
+    from with_audience
+    left join {{ ref('braze_currents__channels') }} as channels
+        on with_audience.channel = channels.channel
 )
 
 select
@@ -203,17 +220,38 @@ select
     unique_spam_reporters,
     unique_unsubscribers,
     unique_converters,
-    {{ marts__ratio('unique_delivered', 'unique_recipients') }} as delivery_rate,
-    {{ marts__ratio('unique_openers', 'audience_users') }} as unique_open_rate,
-    {{ marts__ratio('unique_human_openers', 'audience_users') }} as human_open_rate,
-    {{ marts__ratio('unique_readers', 'audience_users') }} as read_rate,
-    {{ marts__ratio('unique_clickers', 'audience_users') }} as unique_click_rate,
-    {{ marts__ratio('unique_clickers', 'unique_openers') }} as click_to_open_rate,
-    {{ marts__ratio('unique_hard_bounced', 'unique_recipients') }} as hard_bounce_rate,
-    {{ marts__ratio('unique_soft_bounced', 'unique_recipients') }} as soft_bounce_rate,
-    {{ marts__ratio('unique_spam_reporters', 'audience_users') }} as spam_rate,
-    {{ marts__ratio('unique_unsubscribers', 'audience_users') }} as unsubscribe_rate,
+    -- A rate the channel cannot have is NULL, not 0; a channel the seed does not list has all.
+    case when coalesce(has_delivery_events, true) then
+            {{ marts__ratio('unique_delivered', 'unique_recipients') }}
+    end as delivery_rate,
+    case when coalesce(has_open_events, true) then
+            {{ marts__ratio('unique_openers', 'audience_users') }}
+    end as unique_open_rate,
+    case when coalesce(has_open_events, true) then
+            {{ marts__ratio('unique_human_openers', 'audience_users') }}
+    end as human_open_rate,
+    case when coalesce(has_read_events, true) then
+            {{ marts__ratio('unique_readers', 'audience_users') }}
+    end as read_rate,
+    case when coalesce(has_click_events, true) then
+            {{ marts__ratio('unique_clickers', 'audience_users') }}
+    end as unique_click_rate,
+    case when coalesce(has_open_events and has_click_events, true) then
+            {{ marts__ratio('unique_clickers', 'unique_openers') }}
+    end as click_to_open_rate,
+    case when coalesce(has_bounce_events, true) then
+            {{ marts__ratio('unique_hard_bounced', 'unique_recipients') }}
+    end as hard_bounce_rate,
+    case when coalesce(has_soft_bounce_events, true) then
+            {{ marts__ratio('unique_soft_bounced', 'unique_recipients') }}
+    end as soft_bounce_rate,
+    case when coalesce(has_spam_report_events, true) then
+            {{ marts__ratio('unique_spam_reporters', 'audience_users') }}
+    end as spam_rate,
+    case when coalesce(has_unsubscribe_events, true) then
+            {{ marts__ratio('unique_unsubscribers', 'audience_users') }}
+    end as unsubscribe_rate,
     {{ marts__ratio('unique_converters', 'audience_users') }} as conversion_rate,
     loaded_at
-from with_audience
+from with_channel
 order by event_date

@@ -1,5 +1,6 @@
 -- What the daily marts and dim_users count adds up to what their facts hold: fails with one
--- row per total that differs (a day rebuilt twice, or never, shows here).
+-- row per total that differs (a day rebuilt twice, or never, shows here). An empty mart sums
+-- to NULL where its empty fact counts 0: both are 0 (a workspace without that family).
 
 {%- set email_outcomes = "('delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam')" %}
 {%- set sms_outcomes = "('send', 'carrier_send', 'delivery', 'delivery_failure', 'rejection')" %}
@@ -81,8 +82,8 @@ checks as (
     {%- for total, mart_sql, fact_sql in checks %}
         select
             '{{ total }}' as total,
-            ({{ mart_sql }}) as mart_total,
-            ({{ fact_sql }}) as fact_total
+            coalesce(({{ mart_sql }}), 0) as mart_total,
+            coalesce(({{ fact_sql }}), 0) as fact_total
         {%- if not loop.last %}
             union all
         {%- endif %}

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from braze_currents.catalog import load_catalog
-from braze_currents.generator import CurrentsGenerator, GeneratorSettings
+from braze_currents.generator import FAMILIES, CurrentsGenerator, GeneratorSettings, family_of
 
 
 def run(**kw):
@@ -37,7 +37,7 @@ def test_exactly_the_requested_distinct_events_and_every_type():
     ids = [e["id"] for e in events_of(records)]
     assert len(set(ids)) == 5000 == gen.stats.distinct_events
     assert len(ids) - len(set(ids)) == gen.stats.duplicate_deliveries > 0
-    assert set(gen.stats.events_by_type) == {e.event_type for e in load_catalog()}
+    assert set(gen.stats.events_by_type) == {e.event_type for e in load_catalog() if not e.retired}
 
 
 def test_funnel_is_plausible():
@@ -99,3 +99,58 @@ def _usable(record) -> bool:
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         GeneratorSettings(**bad)
+
+
+# ---- workspaces of a chosen subset of families, and the flat (storage) envelope ----------
+
+
+@pytest.mark.parametrize("families", [("email",), ("custom_events", "purchases"), ("canvas",)])
+def test_families_emit_only_their_event_types(families):
+    gen, records = run(events=400, duplicate_rate=0.05, families=families)
+    types = {e["event_type"] for e in events_of(records)}
+    assert types and all(family_of(t) in families for t in types)
+    assert gen.stats.distinct_events == 400
+    assert set(gen.stats.events_by_type) == types
+
+
+def test_every_catalogued_type_has_one_family():
+    for event_type in (e.event_type for e in load_catalog()):
+        assert family_of(event_type) in FAMILIES
+    assert family_of("users.messages.email.Open") == "email"
+    assert family_of("users.behaviors.app.SessionStart") == "sessions"
+    assert family_of("users.canvasstep.Progression") == "canvas"
+    assert family_of("users.messages.carrierpigeon.Send") == "other"
+
+
+@pytest.mark.parametrize("bad", [{"families": ("email", "telex")}, {"families": ()},
+                                 {"envelope": "xml"}])  # fmt: skip
+def test_bad_families_and_envelopes_are_refused(bad):
+    with pytest.raises(ValueError):
+        GeneratorSettings(**bad)
+
+
+def test_flat_envelope_puts_fields_at_the_top_level():
+    gen, records = run(events=3000, envelope="flat", families=("custom_events", "purchases",
+                                                                "email"))  # fmt: skip
+    events = list(events_of(records))
+    assert events and not any("user" in e or isinstance(e.get("properties"), dict) for e in events)
+    custom = [e for e in events if e["event_type"] == "users.behaviors.CustomEvent"]
+    purchases = [e for e in events if e["event_type"] == "users.behaviors.Purchase"]
+    assert custom and purchases
+    for e in custom + purchases:
+        assert isinstance(e["properties"], str) and isinstance(json.loads(e["properties"]), dict)
+        assert e["user_id"]
+    assert all(isinstance(p["price"], float) and p["currency"] for p in purchases)
+    assert all(e["name"] for e in custom)
+    sends = [e for e in events if e["event_type"] == "users.messages.email.Send"]
+    assert sends and all("dispatch_id" in e for e in sends[1:])
+    assert any("campaign_id" in e for e in sends) and any("canvas_id" in e for e in sends)
+    assert gen.stats.envelopes == Counter(flat=len({e["id"] for e in events}))
+
+
+def test_mixed_envelope_has_both_and_http_stays_the_default_bytes():
+    gen, _ = run(events=1000, envelope="mixed")
+    assert gen.stats.envelopes["flat"] > 0 and gen.stats.envelopes["http"] > 0
+    _, default = run(events=1000, seed=5)
+    _, http = run(events=1000, seed=5, envelope="http")
+    assert [json.dumps(r.body) for r in default] == [json.dumps(r.body) for r in http]

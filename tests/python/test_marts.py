@@ -171,6 +171,7 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(day1)
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
     wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(day2, untidy)  # two loads, read by one run
     wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
@@ -258,6 +259,7 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(first, second)  # two loads
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
     wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(later)
     wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
@@ -341,3 +343,45 @@ def test_the_export_mart_is_shaped_for_user_attributes(built_warehouse):
     assert node["access"] == "public" and node["contract"]["enforced"]
     assert node["original_file_path"].startswith("models/exports/")
     assert all(column["data_type"] for column in node["columns"].values())
+
+
+def test_a_rate_the_channel_cannot_have_is_null(built_warehouse):
+    """Currents reports no delivery for push, Content Cards or webhooks, and no open for SMS,
+    RCS or WhatsApp: those rates are NULL, not 0; the channels that have them get a number."""
+    wh = built_warehouse
+    rates = {
+        (channel, rate): (nulls, values)
+        for channel, rate, nulls, values in wh.query(
+            """
+            with m as (
+                select * from marts.agg_message_performance_daily
+                where sends > 0 or impressions > 0
+            )
+            select channel, rate, count(*) filter (where v is null),
+                   count(*) filter (where v is not null)
+            from (
+                select channel, 'delivery_rate' as rate, delivery_rate as v from m
+                union all select channel, 'unique_open_rate', unique_open_rate from m
+                union all select channel, 'read_rate', read_rate from m
+                union all select channel, 'unique_click_rate', unique_click_rate from m
+                union all select channel, 'hard_bounce_rate', hard_bounce_rate from m
+            )
+            group by all
+            """
+        )
+    }
+    for channel in ("pushnotification", "contentcard", "webhook", "inappmessage"):
+        assert rates[(channel, "delivery_rate")][1] == 0, channel
+        assert rates[(channel, "delivery_rate")][0] > 0, channel
+    for channel in ("sms", "rcs", "whatsapp", "webhook"):
+        assert rates[(channel, "unique_open_rate")][1] == 0, channel
+    for channel in ("email", "sms", "rcs", "whatsapp"):
+        assert rates[(channel, "delivery_rate")][1] > 0, channel
+    for channel in ("email", "pushnotification"):
+        assert rates[(channel, "unique_open_rate")][1] > 0, channel
+    for channel in ("rcs", "whatsapp"):
+        assert rates[(channel, "read_rate")][1] > 0, channel
+    assert rates[("email", "read_rate")][1] == 0
+    assert rates[("webhook", "unique_click_rate")][1] == 0
+    assert rates[("pushnotification", "hard_bounce_rate")][1] > 0
+    assert rates[("sms", "hard_bounce_rate")][1] == 0

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns'
+) }}
 
 with
 
@@ -25,35 +29,41 @@ decoded as (
     from unnested
 ),
 
+with_user as (
+    select
+        *,
+        from_json(e."user", '{{ braze_currents__user_spec() }}') as u
+    from decoded
+),
+
 parsed as materialized (
     -- One from_json() per event: every field below reads the same parse. Materialized, so
     -- that the filter in `usable` reads these columns instead of parsing again for each field
     -- it tests; it holds the fields, not the event's text (half the memory at 10 M events).
+    -- Both envelopes (Custom HTTP, and flat as Braze's storage connectors write events) are
+    -- read: macros/staging/braze_currents/braze_currents__event_envelope.sql.
     select
         e.id as event_id,
         e.event_type,
         e.time as event_time,
-        coalesce(e."user".external_user_id, e.external_user_id) as external_user_id,
-        coalesce(e."user".user_id, e.user_id) as braze_id,
-        coalesce(e."user".device_id, e.device_id) as device_id,
-        coalesce(e."user".timezone, e.timezone) as timezone,
-        -- Flat (storage-format) events carry their fields at the top level: what is not
-        -- envelope is their properties.
-        coalesce(
-            e.properties,
-            json_merge_patch(event_json, {{ braze_currents__flat_envelope_patch() }})
-        ) as properties,
+        coalesce(u.external_user_id, e.external_user_id) as external_user_id,
+        coalesce(u.user_id, e.user_id) as braze_id,
+        coalesce(u.device_id, e.device_id) as device_id,
+        coalesce(u.timezone, e.timezone) as timezone,
+        {{ braze_currents__event_properties('event_json', 'e') }} as properties,
+        {{ braze_currents__envelope_extras('event_json', 'e') }} as envelope_extras,
         batch_id,
         loaded_at,
         source_line,
         event_index
-    from decoded
+    from with_user
 ),
 
 usable as (
     select
         * exclude (event_time),
-        {{ braze_currents__unix_to_timestamp('event_time') }} as event_at
+        {{ braze_currents__unix_to_timestamp(braze_currents__time_seconds('event_time')) }}
+            as event_at
     from parsed
     where {{ braze_currents__is_usable_event('event_id', 'event_type', 'event_time') }}
 ),
@@ -61,25 +71,20 @@ usable as (
 existing as (
     -- The events the model already holds: none on a full build.
     {%- if is_incremental() %}
-        select
-            event_id,
-            event_at
+        select event_id
         from {{ this }}
     {%- else %}
-        select
-            null::varchar as event_id,
-            null::timestamp as event_at
+        select null::varchar as event_id
         where false
     {%- endif %}
 ),
 
 new_copies as (
-    -- Copies of an event share its id and time; matching on both lets DuckDB skip the row
-    -- groups of the target outside the new events' time range.
+    -- The id alone is the event: a copy delivered again in a later load is not a new event,
+    -- whatever else differs (its time, its properties); the first loaded copy stays.
     select usable.*
     from usable
-    anti join existing
-        on usable.event_id = existing.event_id and usable.event_at = existing.event_at
+    anti join existing on usable.event_id = existing.event_id
 ),
 
 repeated as (
@@ -120,6 +125,7 @@ select
     device_id,
     timezone,
     properties,
+    envelope_extras,
     batch_id,
     loaded_at
 from first_copies

@@ -50,7 +50,9 @@ select
         when json_extract(event_json, '$.event_type') is null then 'no event_type'
         when coalesce(e.event_type, '') = '' then 'event_type is empty or not text'
         when json_extract(event_json, '$.time') is null then 'no time'
-        when e.time is null then 'time is not a number'
+        when json_type(event_json, '$.time') not in ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR')
+            then 'time is not a number (' || lower(json_type(event_json, '$.time')) || ')'
+        when {{ braze_currents__time_seconds('e.time') }} is null then 'time is not a number'
         else 'time is out of range (not seconds between 1970 and 9999)'
     end as reason,
     e.id as event_id,
