@@ -21,6 +21,7 @@ with
 message_events as (
     select
         event_at,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -63,6 +64,7 @@ touches as (
 credited_conversions as (
     select
         conversions.event_at,
+        conversions.app_group_id,
         touches.channel,
         conversions.campaign_id,
         conversions.message_variation_id,
@@ -92,6 +94,7 @@ all_events as (
 per_user as (
     select
         event_at::date as event_date,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -120,6 +123,7 @@ per_user as (
 per_message as (
     select
         event_date,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -188,6 +192,7 @@ with_channel as (
 
 select
     event_date,
+    app_group_id,
     channel,
     campaign_id,
     message_variation_id,
@@ -221,34 +226,44 @@ select
     unique_unsubscribers,
     unique_converters,
     -- A rate the channel cannot have is NULL, not 0; a channel the seed does not list has all.
-    case when coalesce(has_delivery_events, true) then
+    case
+        when coalesce(has_delivery_events, true) then
             {{ marts__ratio('unique_delivered', 'unique_recipients') }}
     end as delivery_rate,
-    case when coalesce(has_open_events, true) then
+    case
+        when coalesce(has_open_events, true) then
             {{ marts__ratio('unique_openers', 'audience_users') }}
     end as unique_open_rate,
-    case when coalesce(has_open_events, true) then
+    case
+        when coalesce(has_open_events, true) then
             {{ marts__ratio('unique_human_openers', 'audience_users') }}
     end as human_open_rate,
-    case when coalesce(has_read_events, true) then
+    case
+        when coalesce(has_read_events, true) then
             {{ marts__ratio('unique_readers', 'audience_users') }}
     end as read_rate,
-    case when coalesce(has_click_events, true) then
+    case
+        when coalesce(has_click_events, true) then
             {{ marts__ratio('unique_clickers', 'audience_users') }}
     end as unique_click_rate,
-    case when coalesce(has_open_events and has_click_events, true) then
+    case
+        when coalesce(has_open_events and has_click_events, true) then
             {{ marts__ratio('unique_clickers', 'unique_openers') }}
     end as click_to_open_rate,
-    case when coalesce(has_bounce_events, true) then
+    case
+        when coalesce(has_bounce_events, true) then
             {{ marts__ratio('unique_hard_bounced', 'unique_recipients') }}
     end as hard_bounce_rate,
-    case when coalesce(has_soft_bounce_events, true) then
+    case
+        when coalesce(has_soft_bounce_events, true) then
             {{ marts__ratio('unique_soft_bounced', 'unique_recipients') }}
     end as soft_bounce_rate,
-    case when coalesce(has_spam_report_events, true) then
+    case
+        when coalesce(has_spam_report_events, true) then
             {{ marts__ratio('unique_spam_reporters', 'audience_users') }}
     end as spam_rate,
-    case when coalesce(has_unsubscribe_events, true) then
+    case
+        when coalesce(has_unsubscribe_events, true) then
             {{ marts__ratio('unique_unsubscribers', 'audience_users') }}
     end as unsubscribe_rate,
     {{ marts__ratio('unique_converters', 'audience_users') }} as conversion_rate,

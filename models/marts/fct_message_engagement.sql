@@ -32,7 +32,9 @@ new_events as (
         message_variation_name,
         canvas_name,
         canvas_variation_name,
-        canvas_step_name
+        canvas_step_name,
+        app_group_id,
+        app_id
     from {{ ref('int_message_events') }}
     where {{ braze_currents__new_loads() }}
 )

@@ -6,10 +6,10 @@
 ) }}
 
 -- One row per message sent to a user: the events of one dispatch (`dispatch_id`, else
--- `send_id`) of one campaign variation or Canvas step and variation, on one channel, to one
--- user (`braze_id`); where the events carry neither id, every event of that user and message
--- is one row. Each outcome has its flag and its first time, so funnels, lifetime rates and
--- user x campaign questions are plain aggregates.
+-- `send_id`) of one campaign variation or Canvas step and variation, on one channel, in one
+-- workspace (`app_group_id`), to one user (`braze_id`); where the events carry neither id,
+-- every event of that user and message is one row. Each outcome has its flag and its first
+-- time, so funnels, lifetime rates and user x campaign questions are plain aggregates.
 --
 -- Conversions are credited last-touch: to the user's last message of the conversion's campaign
 -- variation (or Canvas variation) before it, if it came within the channel's attribution
@@ -65,11 +65,12 @@ messages as (
     select
         md5(
             concat_ws(
-                '|', channel, campaign_id, message_variation_id, canvas_id,
+                '|', app_group_id, channel, campaign_id, message_variation_id, canvas_id,
                 canvas_variation_id, canvas_step_id, braze_id, coalesce(dispatch_id, send_id)
             )
         ) as send_key,
         user_message_key,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -150,6 +151,7 @@ converted as (
 select
     messages.send_key,
     messages.user_message_key,
+    messages.app_group_id,
     messages.channel,
     messages.campaign_id,
     messages.message_variation_id,

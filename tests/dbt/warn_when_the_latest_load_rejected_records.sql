@@ -11,4 +11,6 @@ select
 from {{ ref('stg_braze_currents__loads') }}
 where
     rejected > 0
-    and loaded_at = (select max(loads.loaded_at) from {{ ref('stg_braze_currents__loads') }} as loads)
+    and loaded_at = (
+        select max(loads.loaded_at) from {{ ref('stg_braze_currents__loads') }} as loads
+    )

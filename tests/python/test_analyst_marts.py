@@ -203,3 +203,29 @@ def test_dim_users_flat_channel_columns(built_warehouse):
             )
         )
         assert got == last, channel
+
+
+def test_workspace_is_carried_into_the_marts(built_warehouse):
+    wh = built_warehouse
+    mismatched, carried = wh.query(
+        "select count(*) filter (where f.app_group_id is distinct from "
+        "json_extract_string(e.properties, '$.app_group_id')), count(f.app_group_id) "
+        "from marts.fct_message_engagement f join staging.stg_braze_currents__events e "
+        "using (event_id)"
+    )[0]
+    assert mismatched == 0 and carried > 0
+    # Per workspace, the daily mart's sends add up to the events' sends.
+    by_workspace = dict(
+        wh.query(
+            "select app_group_id, sum(sends) from marts.agg_message_performance_daily "
+            "group by 1 having sum(sends) > 0"
+        )
+    )
+    sends = dict(
+        wh.query(
+            "select app_group_id, count(*) from marts.fct_message_engagement "
+            "where action = 'send' group by 1"
+        )
+    )
+    assert by_workspace == sends
+    assert wh.scalar("select count(app_group_id) from marts.fct_message_sends") > 0

@@ -92,6 +92,7 @@ def test_retired_types_are_catalogued_with_their_fields():
     upgraded = {f.name: f.data_type for f in retired["users.behaviors.UpgradedApp"].fields}
     assert upgraded["old_app_version"] == "varchar"
     influenced = {
-        f.name: f.data_type for f in retired["users.messages.pushnotification.InfluencedOpen"].fields
+        f.name: f.data_type
+        for f in retired["users.messages.pushnotification.InfluencedOpen"].fields
     }
     assert influenced["number_custom_attributes"] == "json"
