@@ -54,7 +54,7 @@ def incremental(built_warehouse, tmp_path_factory) -> Incremental:
     return Incremental(wh, old, new)
 
 
-def test_results(wh: Warehouse) -> list[dict]:
+def results_of_tests(wh: Warehouse) -> list[dict]:
     """The results of the last `dbt test` that are tests (not the on-run-start hook)."""
     results = json.loads((wh.target / "run_results.json").read_text())["results"]
     return [r for r in results if not r["unique_id"].startswith("operation.")]
@@ -65,7 +65,7 @@ def outcomes(wh: Warehouse) -> dict[str, tuple[str, int]]:
     `test:model.column`."""
     nodes = json.loads((wh.target / "manifest.json").read_text())["nodes"]
     found = {}
-    for result in test_results(wh):
+    for result in results_of_tests(wh):
         node = nodes[result["unique_id"]]
         name = node["name"]
         if node.get("test_metadata"):
@@ -84,7 +84,7 @@ def compiled_scopes(wh: Warehouse) -> dict[str, set[datetime]]:
     target/compiled)."""
     nodes = json.loads((wh.target / "manifest.json").read_text())["nodes"]
     scopes = {}
-    for result in test_results(wh):
+    for result in results_of_tests(wh):
         path = Path(nodes[result["unique_id"]]["compiled_path"])
         text = (path if path.is_absolute() else PROJECT_ROOT / path).read_text()
         scopes[result["unique_id"]] = {
