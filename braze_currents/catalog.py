@@ -51,6 +51,7 @@ class EventType:
     envelope: tuple[str, ...]  # envelope columns the event type carries
     fields: tuple[Field, ...]  # properties fields, in catalogue order
     flat: bool = False  # storage-format shape: fields at the top level, no user/properties
+    retired: bool = False  # Braze no longer sends it; older exports hold it
 
     @property
     def source_fields(self) -> tuple[Field, ...]:
@@ -89,7 +90,10 @@ def parse_catalog(document: dict) -> tuple[EventType, ...]:
                 )
             )
         flat = meta.get("currents_layout") == "flat"
-        out.append(EventType(event_type, model["name"], tuple(envelope), tuple(fields), flat))
+        retired = bool(meta.get("currents_retired"))
+        out.append(
+            EventType(event_type, model["name"], tuple(envelope), tuple(fields), flat, retired)
+        )
     return tuple(out)
 
 

@@ -62,3 +62,34 @@
         end
     )
 {%- endmacro %}
+
+{#- What a conversion belongs to, and so which messages can be credited with it: a campaign
+    variation, or a Canvas variation ('channel <channel>' for a message of neither). -#}
+{% macro marts__conversion_key() -%}
+    case
+        when campaign_id is not null
+            then 'campaign ' || campaign_id || ' ' || coalesce(message_variation_id, '')
+        when canvas_id is not null
+            then 'canvas ' || canvas_id || ' ' || coalesce(canvas_variation_id, '')
+    end
+{%- endmacro %}
+
+{#- The attribution window of a channel in days, from the var
+    `braze_currents_attribution_window_days` (a map of channel to days, `default` for the
+    channels it does not name): a conversion is credited to the user's last message of its
+    campaign or Canvas variation only if it came within that many days of the message. -#}
+{% macro marts__attribution_window_days(channel) -%}
+    {%- set windows = var('braze_currents_attribution_window_days') -%}
+    case {{ channel }}
+        {%- for name, days in windows.items() if name != 'default' %}
+        when '{{ name }}' then {{ days | int }}
+        {%- endfor %}
+        else {{ windows.get('default', 3) | int }}
+    end
+{%- endmacro %}
+
+{#- The channels dim_users also gives flat columns for (sends, engagements, last engagement),
+    besides its maps: the ones most workspaces use. -#}
+{% macro marts__flat_channels() -%}
+    {{ return(['email', 'pushnotification', 'sms']) }}
+{%- endmacro %}

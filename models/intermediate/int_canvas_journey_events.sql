@@ -35,8 +35,11 @@
             cast(null as varchar) as exit_reason,
         {%- endif %}
         canvas_id,
+        canvas_name,
         canvas_variation_id,
+        canvas_variation_name,
         canvas_step_id,
+        canvas_step_name,
         {%- for column, data_type in optional_columns.items() %}
             {%- if column in source.get('columns', []) %}
                 {{ column }},

@@ -1,4 +1,4 @@
--- Campaign and Canvas conversions in one shape.
+-- Campaign and Canvas conversions in one shape, with the names they carry.
 
 with
 
@@ -7,11 +7,17 @@ campaign_conversions as (
         event_id,
         event_at,
         'campaign' as converted_in,
+        app_group_id,
         campaign_id,
+        campaign_name,
         message_variation_id,
+        message_variation_name,
         cast(null as varchar) as canvas_id,
+        cast(null as varchar) as canvas_name,
         cast(null as varchar) as canvas_variation_id,
+        cast(null as varchar) as canvas_variation_name,
         cast(null as varchar) as canvas_step_id,
+        cast(null as varchar) as canvas_step_name,
         conversion_behavior_index,
         external_user_id,
         braze_id,
@@ -24,11 +30,17 @@ canvas_conversions as (
         event_id,
         event_at,
         'canvas' as converted_in,
+        app_group_id,
         cast(null as varchar) as campaign_id,
+        cast(null as varchar) as campaign_name,
         cast(null as varchar) as message_variation_id,
+        cast(null as varchar) as message_variation_name,
         canvas_id,
+        canvas_name,
         canvas_variation_id,
+        canvas_variation_name,
         canvas_step_id,
+        canvas_step_name,
         conversion_behavior_index,
         external_user_id,
         braze_id,

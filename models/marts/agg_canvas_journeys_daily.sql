@@ -89,8 +89,8 @@ select
     experiment_converters,
     conversions,
     converters,
-    experiment_converters / nullif(split_users, 0) as experiment_conversion_rate,
-    converters / nullif(entered_users, 0) as conversion_rate,
+    {{ marts__ratio('experiment_converters', 'split_users') }} as experiment_conversion_rate,
+    {{ marts__ratio('converters', 'entered_users') }} as conversion_rate,
     loaded_at
 from per_step
 order by event_date

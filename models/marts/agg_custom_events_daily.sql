@@ -12,7 +12,7 @@ select
     name as event_name,
     count(*) as events,
     count(distinct braze_id) as users,
-    count(*) / count(distinct braze_id) as events_per_user,
+    {{ marts__ratio('count(*)', 'count(distinct braze_id)') }} as events_per_user,
     max(loaded_at) as loaded_at
 from {{ ref('stg_braze_currents__custom_events') }}
 where {{ rebuild }}

@@ -45,11 +45,13 @@ select
     soft_bounces,
     deferrals,
     spam_reports,
-    deliveries / nullif(deliveries + hard_bounces + soft_bounces, 0) as delivery_rate,
-    hard_bounces / nullif(deliveries + hard_bounces + soft_bounces, 0) as hard_bounce_rate,
-    soft_bounces / nullif(deliveries + hard_bounces + soft_bounces, 0) as soft_bounce_rate,
-    deferrals / nullif(deliveries + hard_bounces + soft_bounces, 0) as deferral_rate,
-    spam_reports / nullif(deliveries, 0) as spam_rate,
+    {{ marts__ratio('deliveries', 'deliveries + hard_bounces + soft_bounces') }} as delivery_rate,
+    {{ marts__ratio('hard_bounces', 'deliveries + hard_bounces + soft_bounces') }}
+        as hard_bounce_rate,
+    {{ marts__ratio('soft_bounces', 'deliveries + hard_bounces + soft_bounces') }}
+        as soft_bounce_rate,
+    {{ marts__ratio('deferrals', 'deliveries + hard_bounces + soft_bounces') }} as deferral_rate,
+    {{ marts__ratio('spam_reports', 'deliveries') }} as spam_rate,
     loaded_at
 from outcomes
 order by event_date

@@ -14,20 +14,14 @@
 
 {#- What a conversion belongs to, and so which messages can be credited with it: a campaign
     variation, or a Canvas variation. #}
-{%- set conversion_key -%}
-    case
-        when campaign_id is not null
-            then 'campaign ' || campaign_id || ' ' || coalesce(message_variation_id, '')
-        when canvas_id is not null
-            then 'canvas ' || canvas_id || ' ' || coalesce(canvas_variation_id, '')
-    end
-{%- endset %}
+{%- set conversion_key %}{{ marts__conversion_key() }}{% endset %}
 
 with
 
 message_events as (
     select
         event_at,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -70,6 +64,7 @@ touches as (
 credited_conversions as (
     select
         conversions.event_at,
+        conversions.app_group_id,
         touches.channel,
         conversions.campaign_id,
         conversions.message_variation_id,
@@ -99,6 +94,7 @@ all_events as (
 per_user as (
     select
         event_at::date as event_date,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -127,6 +123,7 @@ per_user as (
 per_message as (
     select
         event_date,
+        app_group_id,
         channel,
         campaign_id,
         message_variation_id,
@@ -174,10 +171,28 @@ with_audience as (
             else unique_impressed
         end as audience_users
     from per_message
+),
+
+with_channel as (
+    -- Which events the channel reports (seeds/braze_currents__channels.csv).
+    select
+        with_audience.*,
+        channels.has_delivery_events,
+        channels.has_open_events,
+        channels.has_read_events,
+        channels.has_click_events,
+        channels.has_bounce_events,
+        channels.has_soft_bounce_events,
+        channels.has_spam_report_events,
+        channels.has_unsubscribe_events
+    from with_audience
+    left join {{ ref('braze_currents__channels') }} as channels
+        on with_audience.channel = channels.channel
 )
 
 select
     event_date,
+    app_group_id,
     channel,
     campaign_id,
     message_variation_id,
@@ -210,17 +225,48 @@ select
     unique_spam_reporters,
     unique_unsubscribers,
     unique_converters,
-    unique_delivered / nullif(unique_recipients, 0) as delivery_rate,
-    unique_openers / nullif(audience_users, 0) as unique_open_rate,
-    unique_human_openers / nullif(audience_users, 0) as human_open_rate,
-    unique_readers / nullif(audience_users, 0) as read_rate,
-    unique_clickers / nullif(audience_users, 0) as unique_click_rate,
-    unique_clickers / nullif(unique_openers, 0) as click_to_open_rate,
-    unique_hard_bounced / nullif(unique_recipients, 0) as hard_bounce_rate,
-    unique_soft_bounced / nullif(unique_recipients, 0) as soft_bounce_rate,
-    unique_spam_reporters / nullif(audience_users, 0) as spam_rate,
-    unique_unsubscribers / nullif(audience_users, 0) as unsubscribe_rate,
-    unique_converters / nullif(audience_users, 0) as conversion_rate,
+    -- A rate the channel cannot have is NULL, not 0; a channel the seed does not list has all.
+    case
+        when coalesce(has_delivery_events, true) then
+            {{ marts__ratio('unique_delivered', 'unique_recipients') }}
+    end as delivery_rate,
+    case
+        when coalesce(has_open_events, true) then
+            {{ marts__ratio('unique_openers', 'audience_users') }}
+    end as unique_open_rate,
+    case
+        when coalesce(has_open_events, true) then
+            {{ marts__ratio('unique_human_openers', 'audience_users') }}
+    end as human_open_rate,
+    case
+        when coalesce(has_read_events, true) then
+            {{ marts__ratio('unique_readers', 'audience_users') }}
+    end as read_rate,
+    case
+        when coalesce(has_click_events, true) then
+            {{ marts__ratio('unique_clickers', 'audience_users') }}
+    end as unique_click_rate,
+    case
+        when coalesce(has_open_events and has_click_events, true) then
+            {{ marts__ratio('unique_clickers', 'unique_openers') }}
+    end as click_to_open_rate,
+    case
+        when coalesce(has_bounce_events, true) then
+            {{ marts__ratio('unique_hard_bounced', 'unique_recipients') }}
+    end as hard_bounce_rate,
+    case
+        when coalesce(has_soft_bounce_events, true) then
+            {{ marts__ratio('unique_soft_bounced', 'unique_recipients') }}
+    end as soft_bounce_rate,
+    case
+        when coalesce(has_spam_report_events, true) then
+            {{ marts__ratio('unique_spam_reporters', 'audience_users') }}
+    end as spam_rate,
+    case
+        when coalesce(has_unsubscribe_events, true) then
+            {{ marts__ratio('unique_unsubscribers', 'audience_users') }}
+    end as unsubscribe_rate,
+    {{ marts__ratio('unique_converters', 'audience_users') }} as conversion_rate,
     loaded_at
-from with_audience
+from with_channel
 order by event_date

@@ -29,7 +29,7 @@ select
     platform,
     sends,
     bounces,
-    bounces / nullif(sends, 0) as bounce_rate,
+    {{ marts__ratio('bounces', 'sends') }} as bounce_rate,
     loaded_at
 from outcomes
 order by event_date

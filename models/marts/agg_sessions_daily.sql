@@ -14,7 +14,7 @@ select
     platform,
     count(*) as sessions,
     count(distinct braze_id) as users,
-    count(*) / count(distinct braze_id) as sessions_per_user,
+    {{ marts__ratio('count(*)', 'count(distinct braze_id)') }} as sessions_per_user,
     count(*) filter (where is_first_session) as first_sessions,
     count(*) filter (where is_paired) as paired_sessions,
     count(*) filter (where ended_at is null) as sessions_without_end,

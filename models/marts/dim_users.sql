@@ -89,6 +89,10 @@ messaging as (
             filter (where last_engaged_at is not null)
         ) as last_engaged_at_by_channel,
         max(last_engaged_at) as last_engaged_at,
+        {%- for channel in marts__flat_channels() %}
+            coalesce(sum(engagements) filter (where channel = '{{ channel }}'), 0)::bigint
+                as {{ channel }}_engagements,
+        {%- endfor %}
         -- Ties go to the channel first in alphabetical order, so the answer is stable.
         first(channel order by engagements desc, channel asc) filter (where engagements > 0)
             as most_engaged_channel
@@ -197,7 +201,16 @@ select
     purchasing.last_purchase_at,
     global_subscriptions.global_subscription_states,
     group_subscriptions.subscription_group_states,
-    profiles.loaded_at
+    profiles.loaded_at,
+    -- The maps above, flat for the common channels (BI tools handle maps poorly).
+    {%- for channel in marts__flat_channels() %}
+        coalesce(messaging.message_event_counts['{{ channel }}']['send'], 0)::bigint
+            as {{ channel }}_sends,
+        coalesce(messaging.{{ channel }}_engagements, 0)::bigint as {{ channel }}_engagements,
+        messaging.last_engaged_at_by_channel['{{ channel }}'] as {{ channel }}_last_engaged_at,
+    {%- endfor %}
+    global_subscriptions.global_subscription_states['email'] as email_subscription_state,
+    global_subscriptions.global_subscription_states['sms'] as sms_subscription_state
 from profiles
 left join messaging on profiles.external_user_id = messaging.external_user_id
 left join purchasing on profiles.external_user_id = purchasing.external_user_id

@@ -11,7 +11,7 @@ with
 
 new_events as (
     select *
-    from {{ ref('stg_braze_currents__message_events') }}
+    from {{ ref('int_message_events') }}
     where
         {{ braze_currents__new_loads() }}
         and action in (

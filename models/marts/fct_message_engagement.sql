@@ -6,7 +6,8 @@
 
 -- The staging stream holds each event once, and a load is read once (see
 -- braze_currents__new_loads), so appending the new loads' events keeps one row per event;
--- re-running adds nothing.
+-- re-running adds nothing. The names come after the contract's columns, as the event
+-- carried them; the dimensions (dim_campaigns, dim_canvases, ...) hold each one's latest name.
 
 with
 
@@ -26,8 +27,15 @@ new_events as (
         external_user_id,
         braze_id,
         is_machine_open,
-        loaded_at
-    from {{ ref('stg_braze_currents__message_events') }}
+        loaded_at,
+        campaign_name,
+        message_variation_name,
+        canvas_name,
+        canvas_variation_name,
+        canvas_step_name,
+        app_group_id,
+        app_id
+    from {{ ref('int_message_events') }}
     where {{ braze_currents__new_loads() }}
 )
 

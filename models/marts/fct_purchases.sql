@@ -12,6 +12,7 @@ select
     nullif(upper(trim(currency)), '') as currency,
     price,
     purchase_properties,
+    app_group_id,
     app_id,
     platform,
     external_user_id,

@@ -14,12 +14,15 @@
     one predicate on `loaded_at` for the event stream and every typed model. -#}
 -- depends_on: {{ ref('stg_braze_currents__agent_executions') }}
 -- depends_on: {{ ref('stg_braze_currents__agent_tool_invocations') }}
+-- depends_on: {{ ref('stg_braze_currents__app_upgrades') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_aborts') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_clicks') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_dismissals') }}
 -- depends_on: {{ ref('stg_braze_currents__banner_impressions') }}
+-- depends_on: {{ ref('stg_braze_currents__campaign_aborts') }}
 -- depends_on: {{ ref('stg_braze_currents__campaign_control_enrollments') }}
 -- depends_on: {{ ref('stg_braze_currents__campaign_conversions') }}
+-- depends_on: {{ ref('stg_braze_currents__canvas_aborts') }}
 -- depends_on: {{ ref('stg_braze_currents__canvas_audience_exits') }}
 -- depends_on: {{ ref('stg_braze_currents__canvas_conversions') }}
 -- depends_on: {{ ref('stg_braze_currents__canvas_costep_sends') }}
@@ -65,10 +68,12 @@
 -- depends_on: {{ ref('stg_braze_currents__news_feed_card_aborts') }}
 -- depends_on: {{ ref('stg_braze_currents__news_feed_card_clicks') }}
 -- depends_on: {{ ref('stg_braze_currents__news_feed_card_impressions') }}
+-- depends_on: {{ ref('stg_braze_currents__news_feed_impressions') }}
 -- depends_on: {{ ref('stg_braze_currents__profile_updates') }}
 -- depends_on: {{ ref('stg_braze_currents__purchases') }}
 -- depends_on: {{ ref('stg_braze_currents__push_aborts') }}
 -- depends_on: {{ ref('stg_braze_currents__push_bounces') }}
+-- depends_on: {{ ref('stg_braze_currents__push_influenced_opens') }}
 -- depends_on: {{ ref('stg_braze_currents__push_ios_foregrounds') }}
 -- depends_on: {{ ref('stg_braze_currents__push_opens') }}
 -- depends_on: {{ ref('stg_braze_currents__push_retries') }}

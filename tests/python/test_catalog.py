@@ -13,9 +13,9 @@ TYPES = {"varchar", "bigint", "double", "boolean", "json", "timestamp"}
 
 def test_catalogue_covers_every_event_type_once():
     catalog = load_catalog()
-    assert len(catalog) == 97
-    assert len({e.event_type for e in catalog}) == 97
-    assert len({e.model for e in catalog}) == 97
+    assert len(catalog) == 102  # 97 types Braze sends, 5 it has retired
+    assert len({e.event_type for e in catalog}) == 102
+    assert len({e.model for e in catalog}) == 102
     assert all(re.fullmatch(r"stg_braze_currents__[a-z0-9_]+s", e.model) for e in catalog)
 
 
@@ -55,3 +55,44 @@ def test_envelope_and_companion_columns():
         "users.UserDeleteRequest",
         "users.UserOrphan",
     }
+
+
+# The fields of the types Braze has retired, as their last published storage schemas list
+# them (envelope fields aside).
+RETIRED = {
+    "users.behaviors.app.NewsFeedImpression": {"app_id", "platform", "os_version",
+                                               "device_model"},
+    "users.campaigns.Abort": {"abort_log", "abort_type", "app_group_id", "campaign_id",
+                              "campaign_name", "canvas_id", "dispatch_id",
+                              "message_variation_id", "message_variation_name", "send_id"},
+    "users.canvas.Abort": {"abort_log", "abort_type", "app_group_id", "canvas_id",
+                           "canvas_name", "canvas_step_id", "canvas_step_message_variation_id",
+                           "canvas_step_name", "canvas_variation_id", "canvas_variation_name"},
+    "users.behaviors.UpgradedApp": {"app_group_id", "app_group_api_id", "app_id", "app_api_id",
+                                    "sdk_version", "platform", "os_version", "device_model",
+                                    "old_app_version", "new_app_version"},
+    "users.messages.pushnotification.InfluencedOpen": {
+        "app_group_id", "app_group_api_id", "app_id", "app_api_id", "dispatch_id", "send_id",
+        "campaign_id", "message_variation_id", "campaign_api_id", "message_variation_api_id",
+        "canvas_id", "canvas_variation_id", "canvas_step_id",
+        "canvas_step_message_variation_id", "canvas_api_id", "canvas_variation_api_id",
+        "canvas_step_api_id", "canvas_step_message_variation_api_id", "gender", "country",
+        "language", "string_custom_attributes", "boolean_custom_attributes",
+        "time_custom_attributes", "float_custom_attributes", "number_custom_attributes",
+        "sdk_version", "platform", "os_version", "device_model", "resolution", "carrier",
+        "browser"},
+}  # fmt: skip
+
+
+def test_retired_types_are_catalogued_with_their_fields():
+    retired = {e.event_type: e for e in load_catalog() if e.retired}
+    assert set(retired) == set(RETIRED)
+    for event_type, fields in RETIRED.items():
+        assert {f.name for f in retired[event_type].fields} == fields, event_type
+    upgraded = {f.name: f.data_type for f in retired["users.behaviors.UpgradedApp"].fields}
+    assert upgraded["old_app_version"] == "varchar"
+    influenced = {
+        f.name: f.data_type
+        for f in retired["users.messages.pushnotification.InfluencedOpen"].fields
+    }
+    assert influenced["number_custom_attributes"] == "json"

@@ -118,6 +118,18 @@ def untidy_batch() -> str:
               price="abc"),
         event(5, "users.campaigns.Conversion", t, campaign_id="untidy-campaign-2",
               message_variation_id="v"),
+        # A custom event of an unknown user: no users to divide by.
+        {**event(6, "users.behaviors.CustomEvent", t, name="untidy-anonymous"), "user": {}},
+        # Conversions 4 days after an email (inside its 5-day window) and 2 days after an SMS
+        # (outside its 1-day window).
+        event(7, "users.messages.email.Send", t, campaign_id="attr-email",
+              message_variation_id="v", dispatch_id="d-email"),
+        event(8, "users.campaigns.Conversion", t + 4 * 86400, campaign_id="attr-email",
+              message_variation_id="v"),
+        event(9, "users.messages.sms.Send", t, campaign_id="attr-sms",
+              message_variation_id="v", dispatch_id="d-sms"),
+        event(10, "users.campaigns.Conversion", t + 2 * 86400, campaign_id="attr-sms",
+              message_variation_id="v"),
     ]  # fmt: skip
     return json.dumps({"events": events}) + "\n"
 
@@ -159,15 +171,16 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(day1)
-    wh.dbt("run", "--select", "+marts")
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
+    wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(day2, untidy)  # two loads, read by one run
-    wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
+    wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
     incremental = mart_rows(wh)
 
-    wh.dbt("run", "--select", "marts")  # nothing new: nothing changes
+    wh.dbt("run", "--select", "marts", "exports")  # nothing new: nothing changes
     assert mart_rows(wh) == incremental
 
-    wh.dbt("run", "--full-refresh", "--select", "marts")
+    wh.dbt("run", "--full-refresh", "--select", "marts", "exports")
     full = mart_rows(wh)
     assert set(full) == set(incremental) and len(full) >= 14
     for name in sorted(full):
@@ -176,6 +189,15 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
 
     # The untidy events count where they belong.
     q = wh.query
+    infinite = [
+        (name, row) for name, rows in full.items() for row in rows
+        if any(isinstance(v, float) and math.isinf(v) for v in row)
+    ]  # fmt: skip
+    assert not infinite, "a ratio divided by 0 is NULL, never inf"
+    assert q(
+        "select events, users, events_per_user from marts.agg_custom_events_daily "
+        "where event_name = 'untidy-anonymous'"
+    ) == [(1, 0, None)]
     assert q(
         "select sends, opens, unique_openers, unique_human_openers from "
         "marts.agg_message_performance_daily where campaign_id = 'untidy-campaign'"
@@ -196,6 +218,16 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
         "select revenue_by_currency, purchase_count from marts.dim_users "
         "where external_user_id = 'untidy_user'"
     ) == [({"ISK": 990.0, "USD": None}, 2)]
+    # Conversions are credited within the channel's attribution window only, and counted
+    # either way in the daily mart.
+    assert q(
+        "select campaign_id, is_sent, is_converted, conversions, attribution_window_days "
+        "from marts.fct_message_sends where campaign_id like 'attr-%' order by 1"
+    ) == [("attr-email", True, True, 1, 5), ("attr-sms", True, False, 0, 1)]
+    assert q(
+        "select campaign_id, channel, sum(conversions) from marts.agg_message_performance_daily "
+        "where campaign_id like 'attr-%' and conversions > 0 group by all order by 1"
+    ) == [("attr-email", "email", 1), ("attr-sms", "sms", 1)]
     assert q(  # Braze gets no null amount
         "select lifetime_revenue_by_currency from marts.export_braze_user_attributes "
         "where external_id = 'untidy_user'"
@@ -227,9 +259,10 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
 
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
     wh.load(first, second)  # two loads
-    wh.dbt("run", "--select", "+marts")
+    wh.dbt("seed")  # `dbt run` builds no seed (`dbt build` does)
+    wh.dbt("run", "--select", "+marts", "+exports")
     wh.load(later)
-    wh.dbt("run", "--select", "stg_braze_currents__events", "marts")
+    wh.dbt("run", "--select", "stg_braze_currents__events", "marts", "exports")
     l1, l2, l3 = (at for (at,) in wh.query("select loaded_at from raw.currents_loads order by 1"))
 
     def days(*loads) -> set[str]:
@@ -259,7 +292,7 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
     assert read == [(l3,)]
 
     incremental = mart_rows(wh)
-    wh.dbt("run", "--full-refresh", "--select", "marts")
+    wh.dbt("run", "--full-refresh", "--select", "marts", "exports")
     full = mart_rows(wh)
     assert set(full) == set(incremental)
     for name in sorted(full):
@@ -305,3 +338,50 @@ def test_the_export_mart_is_shaped_for_user_attributes(built_warehouse):
     exposure = manifest["exposures"]["exposure.braze_currents.braze_user_attributes_export"]
     assert exposure["type"] == "application"
     assert exposure["depends_on"]["nodes"] == ["model.braze_currents.export_braze_user_attributes"]
+    # What leaves for Braze is public, with a contract dbt enforces on every build.
+    node = manifest["nodes"]["model.braze_currents.export_braze_user_attributes"]
+    assert node["access"] == "public" and node["contract"]["enforced"]
+    assert node["original_file_path"].startswith("models/exports/")
+    assert all(column["data_type"] for column in node["columns"].values())
+
+
+def test_a_rate_the_channel_cannot_have_is_null(built_warehouse):
+    """Currents reports no delivery for push, Content Cards or webhooks, and no open for SMS,
+    RCS or WhatsApp: those rates are NULL, not 0; the channels that have them get a number."""
+    wh = built_warehouse
+    rates = {
+        (channel, rate): (nulls, values)
+        for channel, rate, nulls, values in wh.query(
+            """
+            with m as (
+                select * from marts.agg_message_performance_daily
+                where sends > 0 or impressions > 0
+            )
+            select channel, rate, count(*) filter (where v is null),
+                   count(*) filter (where v is not null)
+            from (
+                select channel, 'delivery_rate' as rate, delivery_rate as v from m
+                union all select channel, 'unique_open_rate', unique_open_rate from m
+                union all select channel, 'read_rate', read_rate from m
+                union all select channel, 'unique_click_rate', unique_click_rate from m
+                union all select channel, 'hard_bounce_rate', hard_bounce_rate from m
+            )
+            group by all
+            """
+        )
+    }
+    for channel in ("pushnotification", "contentcard", "webhook", "inappmessage"):
+        assert rates[(channel, "delivery_rate")][1] == 0, channel
+        assert rates[(channel, "delivery_rate")][0] > 0, channel
+    for channel in ("sms", "rcs", "whatsapp", "webhook"):
+        assert rates[(channel, "unique_open_rate")][1] == 0, channel
+    for channel in ("email", "sms", "rcs", "whatsapp"):
+        assert rates[(channel, "delivery_rate")][1] > 0, channel
+    for channel in ("email", "pushnotification"):
+        assert rates[(channel, "unique_open_rate")][1] > 0, channel
+    for channel in ("rcs", "whatsapp"):
+        assert rates[(channel, "read_rate")][1] > 0, channel
+    assert rates[("email", "read_rate")][1] == 0
+    assert rates[("webhook", "unique_click_rate")][1] == 0
+    assert rates[("pushnotification", "hard_bounce_rate")][1] > 0
+    assert rates[("sms", "hard_bounce_rate")][1] == 0

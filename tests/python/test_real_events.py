@@ -113,6 +113,26 @@ FIRST_LOAD = [
         "properties": {},
     },
 ]
+# Types Braze has retired, as older exports hold them: flat (storage) and Custom HTTP.
+FIRST_LOAD += [
+    {
+        "event_type": "users.behaviors.UpgradedApp",
+        "id": "retired_flat",
+        "time": T + 8,
+        "user_id": "braze_2",
+        "app_id": "app_1",
+        "old_app_version": "1.2.0",
+        "new_app_version": "1.3.0",
+        "sdk_version": "4.0.0",
+    },
+    {
+        "event_type": "users.campaigns.Abort",
+        "id": "retired_http",
+        "time": T + 9,
+        "user": HTTP_USER,
+        "properties": {"campaign_id": "campaign_first", "abort_type": "quiet_hours"},
+    },
+]
 # The same id again, later, with another time and other properties: not a second event.
 SECOND_LOAD = [
     dict(FIRST_LOAD[0], time=T + 7200, properties={"campaign_id": "campaign_second"}),
@@ -231,6 +251,18 @@ def test_properties_that_cannot_be_placed_are_kept_and_counted(built):
     assert test["status"] == "warn"
     listed = {row[0] for row in wh.query(test["compiled_code"])}
     assert listed == {"flat_custom_bad_text", "http_properties_not_an_object"}
+
+
+def test_retired_types_are_typed(built):
+    wh = built.incremental
+    assert wh.query(
+        "select braze_id, app_id, old_app_version, new_app_version, sdk_version "
+        "from staging.stg_braze_currents__app_upgrades"
+    ) == [("braze_2", "app_1", "1.2.0", "1.3.0", "4.0.0")]
+    assert wh.query(
+        "select event_id, external_user_id, campaign_id, abort_type "
+        "from staging.stg_braze_currents__campaign_aborts"
+    ) == [("retired_http", "user_1", "campaign_first", "quiet_hours")]
 
 
 def test_time_must_be_a_number_or_numeric_text(built):

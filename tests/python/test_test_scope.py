@@ -54,14 +54,18 @@ def incremental(built_warehouse, tmp_path_factory) -> Incremental:
     return Incremental(wh, old, new)
 
 
+def results_of_tests(wh: Warehouse) -> list[dict]:
+    """The results of the last `dbt test` that are tests (not the on-run-start hook)."""
+    results = json.loads((wh.target / "run_results.json").read_text())["results"]
+    return [r for r in results if not r["unique_id"].startswith("operation.")]
+
+
 def outcomes(wh: Warehouse) -> dict[str, tuple[str, int]]:
     """What the last `dbt test` found: (status, failures) by test, a generic test named
     `test:model.column`."""
     nodes = json.loads((wh.target / "manifest.json").read_text())["nodes"]
     found = {}
-    for result in json.loads((wh.target / "run_results.json").read_text())["results"]:
-        if result["unique_id"].startswith("operation."):
-            continue  # the project's on-run-start hook (raw tables before the first load)
+    for result in results_of_tests(wh):
         node = nodes[result["unique_id"]]
         name = node["name"]
         if node.get("test_metadata"):
@@ -79,11 +83,8 @@ def compiled_scopes(wh: Warehouse) -> dict[str, set[datetime]]:
     """The `loaded_at >= timestamp '...'` literals in each test dbt compiled last (its file in
     target/compiled)."""
     nodes = json.loads((wh.target / "manifest.json").read_text())["nodes"]
-    results = json.loads((wh.target / "run_results.json").read_text())["results"]
     scopes = {}
-    for result in results:
-        if result["unique_id"].startswith("operation."):
-            continue  # the on-run-start hook
+    for result in results_of_tests(wh):
         path = Path(nodes[result["unique_id"]]["compiled_path"])
         text = (path if path.is_absolute() else PROJECT_ROOT / path).read_text()
         scopes[result["unique_id"]] = {

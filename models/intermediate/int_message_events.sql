@@ -22,7 +22,8 @@ parsed as (
             "canvas_variation_id": "VARCHAR", "canvas_variation_name": "VARCHAR",
             "canvas_step_id": "VARCHAR", "canvas_step_name": "VARCHAR",
             "dispatch_id": "VARCHAR", "send_id": "VARCHAR",
-            "app_id": "VARCHAR", "platform": "VARCHAR", "machine_open": "VARCHAR",
+            "app_group_id": "VARCHAR", "app_id": "VARCHAR", "platform": "VARCHAR",
+            "machine_open": "VARCHAR",
             "email_address": "VARCHAR", "recipient_domain": "VARCHAR",
             "from_domain": "VARCHAR", "esp": "VARCHAR", "ip_pool": "VARCHAR",
             "sending_ip": "VARCHAR", "mailbox_provider": "VARCHAR",
@@ -52,6 +53,8 @@ select
     external_user_id,
     braze_id,
     device_id,
+    -- The Braze workspace (app group) and app: one warehouse can hold several workspaces.
+    p.app_group_id,
     p.app_id,
     p.platform,
     case

@@ -1,0 +1,49 @@
+-- How much each user engaged with messages lately, per channel: one row per user (`braze_id`)
+-- and channel with a message event in the 90 days before the newest event of the warehouse.
+-- The windows end at the newest event (`as_of`), not at the wall clock, so a warehouse loaded
+-- late answers as of its data. Engagements are the actions of marts__engagement_actions()
+-- (machine opens excepted); counts add up across channels, days do not.
+
+with
+
+as_of as (
+    select max(event_at) as as_of
+    from {{ ref('stg_braze_currents__events') }}
+),
+
+recent as (
+    select
+        message_events.braze_id,
+        message_events.external_user_id,
+        message_events.channel,
+        message_events.action,
+        message_events.event_at,
+        as_of.as_of,
+        message_events.action in {{ marts__engagement_action_list() }}
+        and not coalesce(message_events.is_machine_open, false) as is_engagement
+    from {{ ref('fct_message_engagement') }} as message_events
+    cross join as_of
+    where
+        message_events.braze_id is not null
+        and message_events.event_at > as_of.as_of - interval 90 day
+)
+
+select
+    braze_id,
+    channel,
+    max(external_user_id) as external_user_id,
+    {%- for days in [7, 30, 90] %}
+        count(*) filter (where is_engagement and event_at > as_of - interval {{ days }} day)
+            as engagements_{{ days }}d,
+        count(distinct event_at::date) filter (
+            where is_engagement and event_at > as_of - interval {{ days }} day
+        ) as engaged_days_{{ days }}d,
+        count(*) filter (where action = 'send' and event_at > as_of - interval {{ days }} day)
+            as sends_{{ days }}d,
+    {%- endfor %}
+    max(event_at) filter (where is_engagement) as last_engaged_at,
+    date_diff('day', max(event_at) filter (where is_engagement), max(as_of))
+        as days_since_last_engagement,
+    max(as_of) as as_of
+from recent
+group by braze_id, channel

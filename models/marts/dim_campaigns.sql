@@ -1,0 +1,3 @@
+-- One row per campaign the events mention:
+-- its latest name, when it was first and last seen.
+{{ marts__name_dimension(['campaign_id'], 'campaign_name') }}

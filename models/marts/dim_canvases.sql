@@ -1,0 +1,3 @@
+-- One row per Canvas the events mention:
+-- its latest name, when it was first and last seen.
+{{ marts__name_dimension(['canvas_id'], 'canvas_name') }}

@@ -1,0 +1,19 @@
+-- One row per day, for the semantic layer (MetricFlow joins metrics over time to it): from the
+-- first to the last day of the events, and a year beyond.
+
+with
+
+bounds as (
+    select
+        coalesce(cast(min(event_at) as date), current_date) as first_day,
+        coalesce(cast(max(event_at) as date), current_date) + 366 as last_day
+    from {{ ref('stg_braze_currents__events') }}
+),
+
+days as (
+    select unnest(range(first_day, last_day, interval 1 day)) as day_start
+    from bounds
+)
+
+select cast(day_start as date) as date_day
+from days

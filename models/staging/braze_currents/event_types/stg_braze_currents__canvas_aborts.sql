@@ -1,0 +1,1 @@
+{{ braze_currents__typed_event() }}
