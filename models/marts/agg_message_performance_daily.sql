@@ -228,35 +228,45 @@ select
     unique_unsubscribers,
     unique_converters,
     -- A rate the channel cannot have is NULL, not 0; a channel the seed does not list has all.
-    case when coalesce(has_delivery_events, true) then
-            unique_delivered / nullif(unique_recipients, 0)
+    case
+        when coalesce(has_delivery_events, true)
+            then unique_delivered / nullif(unique_recipients, 0)
     end as delivery_rate,
-    case when coalesce(has_open_events, true) then
-            unique_openers / nullif(audience_users, 0)
+    case
+        when coalesce(has_open_events, true)
+            then unique_openers / nullif(audience_users, 0)
     end as unique_open_rate,
-    case when coalesce(has_open_events, true) then
-            unique_human_openers / nullif(audience_users, 0)
+    case
+        when coalesce(has_open_events, true)
+            then unique_human_openers / nullif(audience_users, 0)
     end as human_open_rate,
-    case when coalesce(has_read_events, true) then
-            unique_readers / nullif(audience_users, 0)
+    case
+        when coalesce(has_read_events, true)
+            then unique_readers / nullif(audience_users, 0)
     end as read_rate,
-    case when coalesce(has_click_events, true) then
-            unique_clickers / nullif(audience_users, 0)
+    case
+        when coalesce(has_click_events, true)
+            then unique_clickers / nullif(audience_users, 0)
     end as unique_click_rate,
-    case when coalesce(has_open_events and has_click_events, true) then
-            unique_clickers / nullif(unique_openers, 0)
+    case
+        when coalesce(has_open_events and has_click_events, true)
+            then unique_clickers / nullif(unique_openers, 0)
     end as click_to_open_rate,
-    case when coalesce(has_bounce_events, true) then
-            unique_hard_bounced / nullif(unique_recipients, 0)
+    case
+        when coalesce(has_bounce_events, true)
+            then unique_hard_bounced / nullif(unique_recipients, 0)
     end as hard_bounce_rate,
-    case when coalesce(has_soft_bounce_events, true) then
-            unique_soft_bounced / nullif(unique_recipients, 0)
+    case
+        when coalesce(has_soft_bounce_events, true)
+            then unique_soft_bounced / nullif(unique_recipients, 0)
     end as soft_bounce_rate,
-    case when coalesce(has_spam_report_events, true) then
-            unique_spam_reporters / nullif(audience_users, 0)
+    case
+        when coalesce(has_spam_report_events, true)
+            then unique_spam_reporters / nullif(audience_users, 0)
     end as spam_rate,
-    case when coalesce(has_unsubscribe_events, true) then
-            unique_unsubscribers / nullif(audience_users, 0)
+    case
+        when coalesce(has_unsubscribe_events, true)
+            then unique_unsubscribers / nullif(audience_users, 0)
     end as unsubscribe_rate,
     unique_converters / nullif(audience_users, 0) as conversion_rate,
     loaded_at

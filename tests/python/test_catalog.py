@@ -91,7 +91,6 @@ def test_retired_types_are_catalogued_with_their_fields():
         assert {f.name for f in retired[event_type].fields} == fields, event_type
     upgraded = {f.name: f.data_type for f in retired["users.behaviors.UpgradedApp"].fields}
     assert upgraded["old_app_version"] == "varchar"
-    influenced = {
-        f.name: f.data_type for f in retired["users.messages.pushnotification.InfluencedOpen"].fields
-    }
+    influenced_open = retired["users.messages.pushnotification.InfluencedOpen"]
+    influenced = {f.name: f.data_type for f in influenced_open.fields}
     assert influenced["number_custom_attributes"] == "json"
