@@ -25,6 +25,8 @@ SCOPED_TESTS = (
     "test_name:braze_currents__catalogued_event_types",
     "test_name:braze_currents__catalogued_properties",
     "test_name:braze_currents__typed_values_convert",
+    "test_name:braze_currents__properties_are_placed",
+    "test_name:braze_currents__known_envelope_keys",
     "assert_typed_models_hold_each_catalogued_event_once",
     "marts_facts_match_staging",
     "marts_message_engagement_has_every_message_event",
