@@ -6,12 +6,15 @@ import argparse
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 
 from braze_currents.config import duckdb_path
+from braze_currents.landing_parquet import LandingError, check_shard, default_shard, export_landing
 from braze_currents.loader import FileResult, discover, load_files
 from braze_currents.progress import Progress
+from braze_currents.warehouse import connect
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
 
@@ -39,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         "warehouse/currents.duckdb under the project root)",
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    p.add_argument(
+        "--landing-parquet",
+        metavar="DIR",
+        default=None,
+        help="also write every load the directory lacks as Parquet files, one set per load "
+        "(DIR/currents_batches/, currents_rejected/, currents_loads/), for Spark and other "
+        "engines (README, 'Running on Spark')",
+    )
+    p.add_argument(
+        "--landing-shard",
+        metavar="NAME",
+        default=None,
+        help="this loader's name in the Parquet file names (default: the host name); "
+        "give each machine that loads its own",
+    )
     return p
 
 
@@ -89,9 +107,25 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
     return "\n".join(lines)
 
 
+def write_landing(database, directory: str, shard: str) -> str:
+    """Export the warehouse's loads that ``directory`` lacks as Parquet; the summary line."""
+    con = connect(database, read_only=True)
+    try:
+        return export_landing(con, Path(directory).expanduser().resolve(), shard).summary()
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     database = duckdb_path(args.database)
+    shard = None
+    if args.landing_parquet:
+        try:  # a bad name stops the run before anything is loaded
+            shard = check_shard(args.landing_shard or default_shard())
+        except LandingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
     started = time.monotonic()
     files, errors, skipped = discover(args.inputs)
     for e in errors:
@@ -110,4 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             errors.append(r.error)
             print(f"error: {r.error}", file=sys.stderr)
     print(summarize(results, time.monotonic() - started, database, verbose=not args.quiet))
+    if shard is not None:
+        try:
+            print(write_landing(database, args.landing_parquet, shard))
+        except (LandingError, duckdb.Error) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
     return EXIT_UNREADABLE if errors else EXIT_OK
