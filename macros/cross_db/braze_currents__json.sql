@@ -50,7 +50,7 @@
         '{{ key }}', {% if type is mapping -%}
             {{ braze_currents__spark_named_struct(type, key_text, variant, key_path) }}
         {%- else -%}
-            {{ braze_currents__spark_json_convert(key_text, 'schema_of_variant(variant_get(' ~ variant ~ ", '" ~ key_path ~ "'))", type) }}
+            {{ braze_currents__spark_json_convert(key_text, 'schema_of_variant(variant_get(' ~ variant ~ ', ' ~ braze_currents__string_literal(key_path) ~ '))', type) }}
         {%- endif -%}{{ ', ' if not loop.last }}
     {%- endfor -%}
     )
@@ -63,7 +63,8 @@
     from zero; true/false are 1/0 and 1.0/0.0; a string is cast (trimmed; "7.5" -> 8, "1e3" ->
     1000); a number to BOOLEAN is `<> 0`; a string to BOOLEAN is true for t/true/y/yes/1 and
     false for f/false/n/no/0; a string to TIMESTAMP drops any UTC offset; objects and arrays give
-    NULL for every type but VARCHAR and JSON, which keep their text. -#}
+    NULL for every type but VARCHAR and JSON, which keep their text. Out of BIGINT's range is
+    NULL (Spark's cast would wrap around). -#}
 {% macro braze_currents__spark_json_convert(text, kind, data_type) -%}
     {%- set t = data_type | upper -%}
     {%- set k = 'upper(' ~ kind ~ ')' -%}
@@ -71,8 +72,10 @@
     {%- if t in ('BIGINT', 'INTEGER', 'INT') -%}
         case
             when {{ k }} = 'BOOLEAN' then cast(case when {{ text }} = 'true' then 1 else 0 end as bigint)
-            when {{ k }} = 'STRING' or {{ number }}
-                then cast(round(cast(trim({{ text }}) as decimal(38, 9)), 0) as bigint)
+            when {{ k }} = 'STRING' or {{ number }} then case
+                when abs(round(cast(trim({{ text }}) as decimal(38, 9)), 0)) <= 9223372036854775807
+                    then cast(round(cast(trim({{ text }}) as decimal(38, 9)), 0) as bigint)
+            end
         end
     {%- elif t == 'DOUBLE' -%}
         case
@@ -91,7 +94,8 @@
         {{ text }}
     {%- elif t == 'JSON' -%}
         case
-            when {{ k }} = 'STRING' then to_json(named_struct('v', {{ text }})) -- quoted
+            when {{ k }} = 'STRING'
+                then substring(to_json(array({{ text }})), 2, length(to_json(array({{ text }}))) - 2)
             else {{ text }}
         end
     {%- else -%}
