@@ -264,7 +264,7 @@ def build_duckdb(ws: Workspace, full_refresh: bool) -> str:
         env={**os.environ, **ws.env()},
         cwd=PROJECT_ROOT,
     )
-    return "ok" if proc.returncode == 0 else "failed:\n" + proc.stdout[-4000:]
+    return "ok" if proc.returncode == 0 else f"failed:\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}"
 
 
 def build_spark(ws: Workspace, full_refresh: bool) -> str:

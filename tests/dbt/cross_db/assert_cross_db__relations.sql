@@ -2,15 +2,45 @@
     max_by/min_by (NULL orderings ignored, a NULL value of the chosen row returned) and
     unnest_with_index (positions from 1, no row for an empty or NULL array). One row per
     check whose value differs from the expected one. -#}
+{%- set s = dbt.type_string() -%}
 
 with
 
 ranked as (
-    select * from (values
-        ('a', 'x', 1), ('a', 'y', 3), ('a', 'z', 2),
-        ('b', cast(null as {{ dbt.type_string() }}), 5), ('b', 'w', 4),
-        ('c', 'v', cast(null as int)), ('c', 'u', 1)
-    ) as r (grp, val, ord)
+    select
+        'a' as grp,
+        'x' as val,
+        1 as ord
+    union all
+    select
+        'a' as grp,
+        'y' as val,
+        3 as ord
+    union all
+    select
+        'a' as grp,
+        'z' as val,
+        2 as ord
+    union all
+    select
+        'b' as grp,
+        cast(null as {{ s }}) as val,
+        5 as ord
+    union all
+    select
+        'b' as grp,
+        'w' as val,
+        4 as ord
+    union all
+    select
+        'c' as grp,
+        'v' as val,
+        cast(null as int) as ord
+    union all
+    select
+        'c' as grp,
+        'u' as val,
+        1 as ord
 ),
 
 by_group as (
@@ -23,9 +53,21 @@ by_group as (
 ),
 
 arrays as (
-    select * from (values
-        (1, '["p", "q", "r"]'), (2, '[]'), (3, cast(null as {{ dbt.type_string() }})), (4, '["s"]')
-    ) as a (id, doc)
+    select
+        1 as id,
+        '["p", "q", "r"]' as doc
+    union all
+    select
+        2 as id,
+        '[]' as doc
+    union all
+    select
+        3 as id,
+        cast(null as {{ s }}) as doc
+    union all
+    select
+        4 as id,
+        '["s"]' as doc
 ),
 
 unnested as (
@@ -34,25 +76,59 @@ unnested as (
         e.pos,
         e.elem
     from arrays
-    {{ braze_currents__unnest_with_index(braze_currents__json_array_elements('arrays.doc'), 'e', 'elem', 'pos') }}
+    {{ braze_currents__unnest_with_index(
+        braze_currents__json_array_elements('arrays.doc'), 'e', 'elem', 'pos') }}
+),
+
+flattened as (
+    select
+        {{ braze_currents__array_agg_sorted(
+            "concat(cast(id as " ~ s ~ "), ':', cast(pos as " ~ s ~ "), ':', elem)") }}
+            as positions
+    from unnested
 ),
 
 checks as (
-    select 'max_by a' as check_name, max_val as actual, 'y' as expected from by_group where grp = 'a'
+    select
+        'max_by a' as check_name,
+        max_val as actual,
+        'y' as expected
+    from by_group
+    where grp = 'a'
     union all
-    select 'min_by a', min_val, 'x' from by_group where grp = 'a'
+    select
+        'min_by a' as check_name,
+        min_val as actual,
+        'x' as expected
+    from by_group
+    where grp = 'a'
     union all
-    select 'max_by null value', max_val, null from by_group where grp = 'b'
+    select
+        'max_by null value' as check_name,
+        max_val as actual,
+        cast(null as {{ s }}) as expected
+    from by_group
+    where grp = 'b'
     union all
-    select 'min_by b', min_val, 'w' from by_group where grp = 'b'
+    select
+        'min_by b' as check_name,
+        min_val as actual,
+        'w' as expected
+    from by_group
+    where grp = 'b'
     union all
-    select 'max_by null ordering', max_val, 'u' from by_group where grp = 'c'
+    select
+        'max_by null ordering' as check_name,
+        max_val as actual,
+        'u' as expected
+    from by_group
+    where grp = 'c'
     union all
-    select 'unnest', concat_ws(',', collect_rows), '1:1:p,1:2:q,1:3:r,4:1:s'
-    from (
-        select {{ braze_currents__array_agg_sorted("concat(cast(id as " ~ dbt.type_string() ~ "), ':', cast(pos as " ~ dbt.type_string() ~ "), ':', elem)") }} as collect_rows
-        from unnested
-    ) as u
+    select
+        'unnest' as check_name,
+        concat_ws(',', positions) as actual,
+        '1:1:p,1:2:q,1:3:r,4:1:s' as expected
+    from flattened
 )
 
 select *

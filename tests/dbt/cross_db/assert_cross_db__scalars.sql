@@ -1,67 +1,72 @@
 {#- The scalar cross-database macros give the same values on every engine: unix seconds to
     timestamps, regular expressions, safe division, array length, JSON array elements and
-    keys, the catalogue's types. One row per check whose value differs from the expected one. -#}
+    keys, array lambdas, the catalogue's types. One row per check whose value differs from the
+    expected one (NULL expected: written `none`). -#}
+{%- set s = dbt.type_string() -%}
+{%- set null_text = 'cast(null as ' ~ s ~ ')' -%}
+{%- set ts = braze_currents__timestamp_from_unix_seconds -%}
+{%- set replace_all = braze_currents__regex_replace_all -%}
+{%- set divide = braze_currents__safe_divide -%}
+{%- set length = braze_currents__array_length -%}
+{%- set elements = braze_currents__json_array_elements -%}
+{%- set element = braze_currents__array_element -%}
+{%- set two = "'[{\"a\": 1}, \"x\"]'" -%}
+{%- set message_pattern = '^users[.]messages[.]([^.]+)[.]' -%}
+{%- set checks = [
+    ('seconds', ts('1790000000'), '2026-09-21 14:13:20'),
+    ('fractional seconds', ts('1790000000.123456'), '2026-09-21 14:13:20.123456'),
+    ('seconds before 1970', ts('-1'), '1969-12-31 23:59:59'),
+    ('seconds null', ts('cast(null as double)'), none),
+    ('replace every match', replace_all("'users.messages.email.Send'", '[.]', '_'),
+        'users_messages_email_Send'),
+    ('replace with a group', replace_all("'HardBounce SoftBounce'", '([a-z])([A-Z])', '\\1_\\2'),
+        'Hard_Bounce Soft_Bounce'),
+    ('replace a backslash class', replace_all("'a1b22c'", '\\d+', '#'), 'a#b#c'),
+    ('replace a dollar', replace_all("'5 EUR'", ' EUR', ' $'), '5 $'),
+    ('replace a quote', replace_all("'it''s'", "'", '"'), 'it"s'),
+    ('replace no match', replace_all("'abc'", 'x', 'y'), 'abc'),
+    ('replace null', replace_all(null_text, 'x', 'y'), none),
+    ('extract a group', braze_currents__regex_extract(
+        "'users.messages.pushnotification.Open'", message_pattern, 1), 'pushnotification'),
+    ('extract no match', braze_currents__regex_extract(
+        "'users.behaviors.Purchase'", message_pattern, 1), ''),
+    ('divide', divide('3', '4'), '0.75'),
+    ('divide integers', divide('1', '3') ~ ' * 3', '1.0'),
+    ('divide by zero', divide('3', '0'), none),
+    ('divide by a double zero', divide('3.5', 'cast(0 as double)'), none),
+    ('divide null', divide('cast(null as int)', '2'), none),
+    ('array elements', length(elements("'[{\"a\": 1}, 2, \"x\", null, [3]]'")), '5'),
+    ('array element object', element(elements(two), 1), '{"a":1}'),
+    ('array element string', element(elements(two), 2), 'x'),
+    ('array element beyond', element(elements("'[1]'"), 2), none),
+    ('array of an object', length(elements("'{\"a\": 1}'")), none),
+    ('array length null', length(elements(null_text)), none),
+    ('json keys', 'concat_ws(\',\', ' ~ braze_currents__json_keys(
+        "'{\"b\": 1, \"a\": {\"c\": 2}}'") ~ ')', 'b,a'),
+    ('json keys of an array', length(braze_currents__json_keys("'[1, 2]'")), none),
+    ('array filter', 'concat_ws(\',\', ' ~ braze_currents__array_filter(
+        elements("'[\"a\", \"bb\", \"ccc\"]'"), 'x', 'length(x) > 1') ~ ')', 'bb,ccc'),
+    ('array transform', 'concat_ws(\',\', ' ~ braze_currents__array_transform(
+        elements("'[\"a\", \"b\"]'"), 'x', 'upper(x)') ~ ')', 'A,B'),
+    ('types', "cast('7' as " ~ braze_currents__type('BIGINT') ~ ") + cast('0.5' as "
+        ~ braze_currents__type('DOUBLE') ~ ")", '7.5'),
+    ('double is 64 bits', "cast('0.1234567890123' as " ~ braze_currents__type('DOUBLE') ~ ")",
+        '0.1234567890123'),
+] -%}
 
 with
 
 checks as (
-    select 'seconds' as check_name, cast({{ braze_currents__timestamp_from_unix_seconds('1790000000') }} as {{ dbt.type_string() }}) as actual, '2026-09-21 14:13:20' as expected
-    union all
-    select 'fractional seconds', cast({{ braze_currents__timestamp_from_unix_seconds('1790000000.123456') }} as {{ dbt.type_string() }}), '2026-09-21 14:13:20.123456'
-    union all
-    select 'seconds before 1970', cast({{ braze_currents__timestamp_from_unix_seconds('-1') }} as {{ dbt.type_string() }}), '1969-12-31 23:59:59'
-    union all
-    select 'seconds null', cast({{ braze_currents__timestamp_from_unix_seconds('cast(null as double)') }} as {{ dbt.type_string() }}), null
-    union all
-    select 'replace every match', {{ braze_currents__regex_replace_all("'users.messages.email.Send'", '[.]', '_') }}, 'users_messages_email_Send'
-    union all
-    select 'replace with a group', {{ braze_currents__regex_replace_all("'HardBounce SoftBounce'", '([a-z])([A-Z])', '\\1_\\2') }}, 'Hard_Bounce Soft_Bounce'
-    union all
-    select 'replace a backslash class', {{ braze_currents__regex_replace_all("'a1b22c'", '\\d+', '#') }}, 'a#b#c'
-    union all
-    select 'replace a dollar', {{ braze_currents__regex_replace_all("'5 EUR'", ' EUR', ' $') }}, '5 $'
-    union all
-    select 'replace no match', {{ braze_currents__regex_replace_all("'abc'", 'x', 'y') }}, 'abc'
-    union all
-    select 'replace null', {{ braze_currents__regex_replace_all('cast(null as ' ~ dbt.type_string() ~ ')', 'x', 'y') }}, null
-    union all
-    select 'extract a group', {{ braze_currents__regex_extract("'users.messages.pushnotification.Open'", '^users[.]messages[.]([^.]+)[.]', 1) }}, 'pushnotification'
-    union all
-    select 'extract no match', {{ braze_currents__regex_extract("'users.behaviors.Purchase'", '^users[.]messages[.]([^.]+)[.]', 1) }}, ''
-    union all
-    select 'divide', cast({{ braze_currents__safe_divide('3', '4') }} as {{ dbt.type_string() }}), '0.75'
-    union all
-    select 'divide integers', cast({{ braze_currents__safe_divide('1', '3') }} * 3 as {{ dbt.type_string() }}), '1.0'
-    union all
-    select 'divide by zero', cast({{ braze_currents__safe_divide('3', '0') }} as {{ dbt.type_string() }}), null
-    union all
-    select 'divide by a double zero', cast({{ braze_currents__safe_divide('3.5', 'cast(0 as double)') }} as {{ dbt.type_string() }}), null
-    union all
-    select 'divide null', cast({{ braze_currents__safe_divide('cast(null as int)', '2') }} as {{ dbt.type_string() }}), null
-    union all
-    select 'array elements', cast({{ braze_currents__array_length(braze_currents__json_array_elements("'[{\"a\": 1}, 2, \"x\", null, [3]]'")) }} as {{ dbt.type_string() }}), '5'
-    union all
-    select 'array element object', {{ braze_currents__array_element(braze_currents__json_array_elements("'[{\"a\": 1}, \"x\"]'"), 1) }}, '{"a":1}'
-    union all
-    select 'array element string', {{ braze_currents__array_element(braze_currents__json_array_elements("'[{\"a\": 1}, \"x\"]'"), 2) }}, 'x'
-    union all
-    select 'array element beyond', {{ braze_currents__array_element(braze_currents__json_array_elements("'[1]'"), 2) }}, null
-    union all
-    select 'array of an object', cast({{ braze_currents__array_length(braze_currents__json_array_elements("'{\"a\": 1}'")) }} as {{ dbt.type_string() }}), null
-    union all
-    select 'array length null', cast({{ braze_currents__array_length(braze_currents__json_array_elements('cast(null as ' ~ dbt.type_string() ~ ')')) }} as {{ dbt.type_string() }}), null
-    union all
-    select 'json keys', concat_ws(',', {{ braze_currents__json_keys("'{\"b\": 1, \"a\": {\"c\": 2}}'") }}), 'b,a'
-    union all
-    select 'json keys of an array', cast({{ braze_currents__array_length(braze_currents__json_keys("'[1, 2]'")) }} as {{ dbt.type_string() }}), null
-    union all
-    select 'array filter', concat_ws(',', {{ braze_currents__array_filter(braze_currents__json_array_elements("'[\"a\", \"bb\", \"ccc\"]'"), 'x', 'length(x) > 1') }}), 'bb,ccc'
-    union all
-    select 'array transform', concat_ws(',', {{ braze_currents__array_transform(braze_currents__json_array_elements("'[\"a\", \"b\"]'"), 'x', 'upper(x)') }}), 'A,B'
-    union all
-    select 'types', cast(cast('7' as {{ braze_currents__type('BIGINT') }}) + cast('0.5' as {{ braze_currents__type('DOUBLE') }}) as {{ braze_currents__type('VARCHAR') }}), '7.5'
-    union all
-    select 'double is 64 bits', cast(cast('0.1234567890123' as {{ braze_currents__type('DOUBLE') }}) as {{ dbt.type_string() }}), '0.1234567890123'
+    {%- for name, expr, expected in checks %}
+        select
+            '{{ name }}' as check_name,
+            cast({{ expr }} as {{ s }}) as actual,
+            {{ braze_currents__string_literal(expected) if expected is not none else null_text }}
+                as expected
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select *
