@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 export CURRENTS_DUCKDB_PATH ?= $(CURDIR)/warehouse/currents.duckdb
+# The Spark target's tables and metastore, and the Parquet landing it reads (README, "Running
+# on Spark").
+export CURRENTS_SPARK_DIR ?= $(CURDIR)/warehouse/spark
+export CURRENTS_LANDING_DIR ?= $(CURDIR)/warehouse/landing
+SPARK_STAMP := $(VENV)/.installed-spark
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install install-spark test test-spark lint format demo bench clean
 
 install: $(STAMP)
 
@@ -18,8 +23,21 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 	@echo "environment ready: $(VENV)/ (dbt: $(BIN)/dbt, python: $(BIN)/python)"
 
+# Adds dbt-spark and PySpark to the same .venv, on demand: the DuckDB setup stays light.
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements-spark.txt $(STAMP)
+	@command -v java >/dev/null || { echo "Spark needs Java 17 or newer on the PATH"; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	@touch $(SPARK_STAMP)
+	@echo "Spark ready: $(BIN)/dbt build --target spark"
+
+# The default suite leaves out the tests marked `spark` (pyproject.toml); test-spark runs them.
 test: install
 	$(BIN)/python -m pytest
+
+test-spark: install-spark
+	$(BIN)/python -m pytest -m spark
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,4 +56,4 @@ bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf target logs warehouse/*.duckdb warehouse/*.wal out
+	rm -rf target logs warehouse/*.duckdb warehouse/*.wal out warehouse/spark

@@ -11,9 +11,11 @@ from pathlib import Path
 import duckdb
 
 from braze_currents.config import duckdb_path
+from braze_currents.landing_parquet import LandingError, check_shard, default_shard, export_landing
 from braze_currents.loader import FileResult, InputFile, discover, load_files
 from braze_currents.progress import Progress
 from braze_currents.receiver import spool
+from braze_currents.warehouse import connect
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
 MAX_FILE_ROWS = 12  # files listed one by one in the summary (others: one line, and the log)
@@ -50,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
         "each loaded one to DIR/loaded/; safe while the receiver runs",
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    p.add_argument(
+        "--landing-parquet",
+        metavar="DIR",
+        default=None,
+        help="also write every load the directory lacks as Parquet files, one set per load "
+        "(DIR/currents_batches/, currents_rejected/, currents_loads/), for Spark and other "
+        "engines (README, 'Running on Spark')",
+    )
+    p.add_argument(
+        "--landing-shard",
+        metavar="NAME",
+        default=None,
+        help="this loader's name in the Parquet file names (default: the host name); "
+        "give each machine that loads its own",
+    )
     return p
 
 
@@ -122,6 +139,15 @@ def summarize(results: list[FileResult], seconds: float, database, verbose: bool
     return "\n".join(lines)
 
 
+def write_landing(database, directory: str, shard: str) -> str:
+    """Export the warehouse's loads that ``directory`` lacks as Parquet; the summary line."""
+    con = connect(database, read_only=True)
+    try:
+        return export_landing(con, Path(directory).expanduser().resolve(), shard).summary()
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -130,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     database = duckdb_path(args.database)
     if args.spool:
         return load_spool(args.spool, database, quiet=args.quiet)
+    shard = None
+    if args.landing_parquet:
+        try:  # a bad name stops the run before anything is loaded
+            shard = check_shard(args.landing_shard or default_shard())
+        except LandingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
     started = time.monotonic()
     files, errors, skipped = discover(args.inputs)
     for e in errors:
@@ -148,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             errors.append(r.error)
             print(f"error: {r.error}", file=sys.stderr)
     print(summarize(results, time.monotonic() - started, database, verbose=not args.quiet))
+    if shard is not None:
+        try:
+            print(write_landing(database, args.landing_parquet, shard))
+        except (LandingError, duckdb.Error) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
     return EXIT_UNREADABLE if errors else EXIT_OK
 
 

@@ -1,1 +1,2 @@
-"""Development tooling (load generators, posters): never imported by the product code."""
+"""Development tooling (load generators, posters, harnesses that check the project): never
+imported by the product code, not part of what it ships."""
