@@ -98,6 +98,8 @@ def test_every_typed_model_holds_the_same_values_by_http_and_by_avro(
     none (the typed JSON column is then `{}`, not NULL)."""
     compared = 0
     for et in load_catalog():
+        if et.retired:  # Braze no longer sends these: the generator writes none, by either path
+            continue
         doubles = {f.name for f in et.fields if f.data_type == "double"}
         jsons = {f.name for f in et.fields if f.data_type == "json"}
         stored_as_text = {f.name for f in et.fields if f.storage_key}
