@@ -33,8 +33,12 @@ $(SPARK_STAMP): requirements-spark.txt $(STAMP)
 	@echo "Spark ready: $(BIN)/dbt build --target spark"
 
 # The default suite leaves out the tests marked `spark` (pyproject.toml); test-spark runs them.
+# Test files run on TEST_WORKERS processes (pytest-xdist), each file whole on one of them so that
+# its dbt builds share their fixtures: 9 minutes on 2 cores instead of 16.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-spark: install-spark
 	$(BIN)/python -m pytest -m spark
