@@ -30,6 +30,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -604,11 +605,12 @@ def _salvage_ndjson(f: InputFile, out_path: str) -> _Salvage:
     return s
 
 
-def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
-    """A TD export read with Python's csv module: records numbered from 1 after the header."""
-    s = _Salvage(out_path)
+def _csv_records(f: InputFile) -> tuple[Iterator[list[str]], dict]:
+    """A CSV/TSV input read with Python's csv module, line by line through ``_lines``: the
+    reader, and a state whose ``problem`` is the first decoding or truncation problem met
+    (shared by Treasure Data exports and one-row-per-event exports)."""
     delim = "," if f.fmt == "csv" else "\t"
-    state = {"problem": None, "text": ""}
+    state: dict = {"problem": None}
 
     def texts():
         try:
@@ -621,7 +623,14 @@ def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
         except _Truncated as exc:
             state["problem"] = state["problem"] or _truncation_reason(exc)
 
-    reader = csv.reader(texts(), delimiter=delim)
+    return csv.reader(texts(), delimiter=delim), state
+
+
+def _salvage_td_export(f: InputFile, out_path: str) -> _Salvage:
+    """A TD export read with Python's csv module: records numbered from 1 after the header."""
+    s = _Salvage(out_path)
+    reader, state = _csv_records(f)
+    delim = reader.dialect.delimiter
     header = next(reader, None)
     if header is None:
         return s
@@ -1031,21 +1040,8 @@ def _event_rows_to_bodies(f: InputFile, out_path: str) -> _Salvage:
     events, ``CSV_BATCH_ROWS`` to a batch whose ``source_line`` is its first row; a row that
     cannot be read is rejected with its number."""
     s = _Salvage(out_path)
-    delim = "," if f.fmt == "csv" else "\t"
-    state = {"problem": None}
-
-    def texts():
-        try:
-            for _, raw, complete in _lines(f):
-                text, problem = _decode(raw)
-                if not complete:
-                    problem = "truncated gzip stream: the input ends inside this record"
-                state["problem"] = state["problem"] or problem
-                yield text + "\n"
-        except _Truncated as exc:
-            state["problem"] = state["problem"] or _truncation_reason(exc)
-
-    reader = csv.reader(texts(), delimiter=delim)
+    reader, state = _csv_records(f)
+    delim = reader.dialect.delimiter
     header = next(reader, None)
     if header is None:
         return s
