@@ -3,7 +3,7 @@
 
 import sys
 
-from braze_currents.bench import main
+from braze_currents.devtools.bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@
 
 import sys
 
-from braze_currents.emulator.__main__ import main
+from braze_currents.devtools.emulator.__main__ import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@
 
 import sys
 
-from braze_currents.demo import main
+from braze_currents.devtools.demo import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@
 
 import sys
 
-from braze_currents.generate_cli import main
+from braze_currents.devtools.generate_cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,7 +36,7 @@ TOKEN = "bench-token"  # noqa: S105 (a throwaway value for a server on 127.0.0.1
 
 def realistic_bodies(count: int, events: int = 100) -> list[bytes]:
     """``count`` distinct bodies of ``events`` generated Currents events (all event types)."""
-    from braze_currents.generator import CurrentsGenerator, GeneratorSettings
+    from braze_currents.devtools.generator import CurrentsGenerator, GeneratorSettings
 
     gen = CurrentsGenerator(GeneratorSettings(events=count * events, seed=3, batch_size=events))
     out = []

@@ -14,7 +14,7 @@ import fastavro
 import pytest
 
 from braze_currents import loader, storage
-from braze_currents.storage_writer import write_avro_tree, write_event_rows
+from braze_currents.devtools.storage_writer import write_avro_tree, write_event_rows
 
 T0 = 1790000000  # 2026-09-21 14:13:20 UTC
 

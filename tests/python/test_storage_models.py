@@ -12,8 +12,8 @@ import pytest
 from warehouse_testing import Warehouse
 
 from braze_currents.catalog import by_event_type, load_catalog
-from braze_currents.generator import to_flat
-from braze_currents.storage_writer import write_avro_tree
+from braze_currents.devtools.generator import to_flat
+from braze_currents.devtools.storage_writer import write_avro_tree
 
 
 def _http_events(path) -> list[dict]:

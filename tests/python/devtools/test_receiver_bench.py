@@ -1,7 +1,7 @@
 """The receiver benchmark's logic (``make bench`` runs it for real; no speed is asserted)."""
 
-from braze_currents.bench import Report, render
 from braze_currents.devtools import receiver_bench
+from braze_currents.devtools.bench import Report, render
 from braze_currents.devtools.poster import make_body, percentile
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from braze_currents.emulator import Emulator, start_emulator
+from braze_currents.devtools.emulator import Emulator, start_emulator
+from braze_currents.devtools.sandbox import Sandbox
 from braze_currents.exporter.cli import main
 from braze_currents.exporter.report import BUCKETS
-from braze_currents.exporter.sandbox import Sandbox
 
 # Short waits so failure tests stay fast; every one is an ordinary flag.
 FAST = [

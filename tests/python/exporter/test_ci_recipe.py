@@ -32,7 +32,7 @@ import yaml
 from warehouse_testing import generate
 
 from braze_currents.config import PROJECT_ROOT
-from braze_currents.emulator import Emulator, start_emulator
+from braze_currents.devtools.emulator import Emulator, start_emulator
 
 DOC = PROJECT_ROOT / "docs" / "exporter.md"
 JOB = "build-and-export"

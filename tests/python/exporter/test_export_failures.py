@@ -9,8 +9,8 @@ import time
 import pytest
 import trustme
 
-from braze_currents.emulator import start_emulator
-from braze_currents.exporter.sandbox import events_sql
+from braze_currents.devtools.emulator import start_emulator
+from braze_currents.devtools.sandbox import events_sql
 
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
 
@@ -45,7 +45,7 @@ def test_real_rate_limit_window_is_respected(box, emu, run):
     so it overshoots and must honour the 429s it gets."""
     box.add_model("events", events_sql(750))
     emu.config.track_rate = (5, 0.5)
-    from braze_currents.emulator.server import _Window
+    from braze_currents.devtools.emulator.server import _Window
 
     emu._server.state.windows["track"] = _Window(5, 0.5)
     result = run(*ARGS, "--track-rate-limit", "100", "--track-rate-window", "1")

@@ -8,8 +8,8 @@ import collections
 import duckdb
 import pytest
 
+from braze_currents.devtools.sandbox import Sandbox, events_sql
 from braze_currents.exporter import ledger
-from braze_currents.exporter.sandbox import Sandbox, events_sql
 
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from braze_currents.devtools.sandbox import events_sql
 from braze_currents.exporter.lock import ExportLock, LockBusy, lock_path
-from braze_currents.exporter.sandbox import events_sql
 
 ROOT = Path(__file__).resolve().parents[3]
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from braze_currents.exporter.sandbox import events_sql
+from braze_currents.devtools.sandbox import events_sql
 
 
 @pytest.mark.parametrize("mode", ["user_track", "User - Track"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from braze_currents.exporter.sandbox import events_sql
+from braze_currents.devtools.sandbox import events_sql
 
 ROOT = Path(__file__).resolve().parents[3]
 ARGS = ["--model", "events", "--mode", "user_track", "--track-record-type", "custom_events"]
@@ -123,7 +123,7 @@ def test_ignore_ledger_resends(box, emu, run):
 
 
 def test_ledger_is_per_braze_instance(box, emu, run):
-    from braze_currents.emulator import start_emulator
+    from braze_currents.devtools.emulator import start_emulator
 
     box.add_model("events", events_sql(10))
     run(*ARGS)

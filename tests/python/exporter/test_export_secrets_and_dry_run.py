@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from braze_currents.exporter.sandbox import events_sql
+from braze_currents.devtools.sandbox import events_sql
 from braze_currents.exporter.settings import ConfigError, parse_settings
 
 ROOT = Path(__file__).resolve().parents[3]

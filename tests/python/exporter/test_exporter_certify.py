@@ -9,12 +9,12 @@ import random
 import duckdb
 import pytest
 
+from braze_currents.devtools.sandbox import events_sql
 from braze_currents.exporter.batching import journal_line, max_element_bytes, rendered_item
 from braze_currents.exporter.certify import Certifier, ElementRenderer
 from braze_currents.exporter.modes import Mode, RecordType, target_for
 from braze_currents.exporter.payload import ObjectShaper, plan_columns
 from braze_currents.exporter.prepare import Invalid, Preparer
-from braze_currents.exporter.sandbox import events_sql
 from braze_currents.exporter.source import (
     LedgerJoin,
     Relation,

@@ -7,8 +7,8 @@ import json
 import duckdb
 import pytest
 
+from braze_currents.devtools.sandbox import events_sql
 from braze_currents.exporter.payload import plan_columns, quote_ident
-from braze_currents.exporter.sandbox import events_sql
 from braze_currents.exporter.settings import ConfigError
 from braze_currents.exporter.source import (
     LedgerJoin,

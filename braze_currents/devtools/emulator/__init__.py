@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from braze_currents.emulator.server import (
+from braze_currents.devtools.emulator.server import (
     EmulatorConfig,
     EmulatorServer,
     Faults,
@@ -108,7 +108,7 @@ def start_emulator(
 
 
 class RemoteEmulator:
-    """An emulator in a child process (``python -m braze_currents.emulator``)."""
+    """An emulator in a child process (``python -m braze_currents.devtools.emulator``)."""
 
     def __init__(self, process: subprocess.Popen, url: str, api_key: str) -> None:
         self._process = process
@@ -147,11 +147,11 @@ class RemoteEmulator:
 def start_emulator_process(
     latency: float = 0.0, api_key: str = "emulator-key", extra_args: list[str] | None = None
 ) -> RemoteEmulator:
-    """Starts ``python -m braze_currents.emulator`` on an ephemeral loopback port."""
+    """Starts ``python -m braze_currents.devtools.emulator`` on an ephemeral loopback port."""
     args = [
         sys.executable,
         "-m",
-        "braze_currents.emulator",
+        "braze_currents.devtools.emulator",
         "--port",
         "0",
         "--latency",

@@ -12,8 +12,8 @@ from test_storage import purchase
 from warehouse_testing import generate
 
 from braze_currents.catalog import by_event_type
-from braze_currents.generator import to_flat
-from braze_currents.storage_writer import avro_schema
+from braze_currents.devtools.generator import to_flat
+from braze_currents.devtools.storage_writer import avro_schema
 
 
 def test_the_generated_schema_is_braze_shaped():

@@ -1,6 +1,6 @@
 """Exporter throughput against the emulator, next to a bare loop posting the same requests.
 
-    python -m braze_currents.exporter.bench [--rows N] [--concurrency C] [--latency S ...]
+    python -m braze_currents.devtools.exporter_bench [--rows N] [--concurrency C] [--latency S ...]
 
 For each latency the emulator runs in a child process (its own interpreter, so it does not
 share the exporter's GIL) with rate limits out of the way. Then:
@@ -37,9 +37,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from braze_currents.emulator import RemoteEmulator, start_emulator_process
+from braze_currents.devtools.emulator import RemoteEmulator, start_emulator_process
+from braze_currents.devtools.sandbox import Sandbox, events_sql
 from braze_currents.exporter.cli import main as export_main
-from braze_currents.exporter.sandbox import Sandbox, events_sql
 
 MODEL = "bench_events"
 HIGH_LIMIT = "100000000"  # rate limits out of the way: the bench measures the client
@@ -250,7 +250,7 @@ def run_for_report(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m braze_currents.exporter.bench")
+    p = argparse.ArgumentParser(prog="python -m braze_currents.devtools.exporter_bench")
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--latency", type=float, action="append", help="seconds; repeatable")

@@ -1,4 +1,4 @@
-"""``python -m braze_currents.emulator``: run a local Braze REST emulator until interrupted."""
+"""``python -m braze_currents.devtools.emulator``: a local Braze REST emulator until stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 
-from braze_currents.emulator.server import EmulatorConfig, Faults, make_server
+from braze_currents.devtools.emulator.server import EmulatorConfig, Faults, make_server
 
 KEY_ENV = "BRAZE_EMULATOR_API_KEY"
 

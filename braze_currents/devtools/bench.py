@@ -517,8 +517,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def export_bench() -> dict:
-    """Exporter throughput next to a bare request loop (see braze_currents.exporter.bench)."""
-    from braze_currents.exporter import bench as export
+    """Exporter throughput next to a bare request loop (see devtools.exporter_bench)."""
+    from braze_currents.devtools import exporter_bench as export
 
     return export.run_for_report()
 

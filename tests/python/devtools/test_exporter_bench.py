@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from braze_currents.exporter.bench import run_for_report
+from braze_currents.devtools.exporter_bench import run_for_report
 
 
 def test_bench_smoke(tmp_path):

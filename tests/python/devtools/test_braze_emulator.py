@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from braze_currents.emulator import rules, start_emulator, start_emulator_process
+from braze_currents.devtools.emulator import rules, start_emulator, start_emulator_process
 
 KEY = "emu-test-key"
 EVENT = {"external_id": "u1", "name": "e", "time": "2024-01-01T00:00:00Z"}

@@ -139,7 +139,7 @@ def write_avro_tree(
 
 
 def storage_events(records: Iterable) -> Iterator[dict]:
-    """The events of generated records (``braze_currents.generator.Record``) that a storage
+    """The events of generated records (``braze_currents.devtools.generator.Record``) that a storage
     connector could hold: those of usable batch bodies (a broken record has no events to
     store; the generator sends its events again later)."""
     for record in records:

@@ -1,4 +1,4 @@
-"""braze_currents.writers and scripts/generate_currents.py: every format, streaming."""
+"""braze_currents.devtools.writers and scripts/generate_currents.py: every format, streaming."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import pytest
 from warehouse_testing import generate, run_script
 
-from braze_currents.writers import format_of
+from braze_currents.devtools.writers import format_of
 
 
 @pytest.mark.parametrize("name", ["x.ndjson", "x.jsonl.gz", "x.json", "x.csv.gz", "x.tsv"])

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from braze_currents.bench import Measure, PipelineResult, Report, render, run_measured
+from braze_currents.devtools.bench import Measure, PipelineResult, Report, render, run_measured
 
 
 def test_run_measured_times_a_step_and_reads_its_peak_memory():
@@ -87,7 +87,7 @@ def test_render_leaves_out_sections_that_did_not_run():
 
 @pytest.mark.parametrize("sizes", ["abc", "1000,x", "0", "-5", ","])
 def test_bad_sizes_are_a_usage_error_naming_the_value(sizes, capsys):
-    from braze_currents.bench import main
+    from braze_currents.devtools.bench import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["--sizes", sizes, "--skip-export", "--skip-incremental"])
@@ -96,7 +96,7 @@ def test_bad_sizes_are_a_usage_error_naming_the_value(sizes, capsys):
 
 
 def test_sizes_parse_to_event_counts():
-    from braze_currents.bench import _sizes
+    from braze_currents.devtools.bench import _sizes
 
     assert _sizes("100000, 1000000,") == [100_000, 1_000_000]
 
@@ -132,7 +132,7 @@ def _write_build_artifacts(target, elapsed, timings):
 
 
 def test_build_profile_splits_the_time_into_dbt_itself_and_node_kinds(tmp_path):
-    from braze_currents.bench import build_profile
+    from braze_currents.devtools.bench import build_profile
 
     timings = {
         "model.p.stg_braze_currents__events": 6.0,
@@ -177,7 +177,7 @@ def test_render_shows_the_build_profile_of_each_build():
 
 
 def test_floor_keeps_the_run_of_median_seconds(tmp_path, monkeypatch):
-    from braze_currents import bench
+    from braze_currents.devtools import bench
 
     seconds = iter([9.0, 3.0, 4.0])
     monkeypatch.setattr(bench, "run_measured", lambda cmd: Measure(next(seconds), 100))

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from braze_currents.config import PROJECT_ROOT, duckdb_path
-from braze_currents.generate_cli import main as generate_main
+from braze_currents.devtools.generate_cli import main as generate_main
 from braze_currents.load_cli import main as load_main
 
 DEMO_INPUTS = PROJECT_ROOT / "warehouse" / "demo-inputs"
@@ -72,9 +72,9 @@ def receive_via_http() -> None:
 
     import requests
 
+    from braze_currents.devtools.generator import CurrentsGenerator, GeneratorSettings
     from braze_currents.devtools.poster import post_all
     from braze_currents.devtools.receiver_bench import start_server, stop_server
-    from braze_currents.generator import CurrentsGenerator, GeneratorSettings
 
     settings = GeneratorSettings(events=20_000, users=200, days=1, start=date(2026, 10, 16), seed=3)
     bodies = [
@@ -142,7 +142,7 @@ EXPORT_MODEL = "export_braze_user_attributes"
 def export_to_emulator(database: Path) -> int:
     """Export the user-attributes mart to a local Braze emulator, then again: the second run
     finds nothing changed and sends nothing."""
-    from braze_currents.emulator import start_emulator
+    from braze_currents.devtools.emulator import start_emulator
     from braze_currents.exporter.cli import main as export_main
 
     report_path = PROJECT_ROOT / "warehouse" / "demo-export-report.json"

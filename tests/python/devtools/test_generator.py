@@ -1,4 +1,4 @@
-"""braze_currents.generator: seeded, covering the catalogue, with a plausible funnel."""
+"""braze_currents.devtools.generator: seeded, covering the catalogue, with a plausible funnel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from collections import Counter
 import pytest
 
 from braze_currents.catalog import load_catalog
-from braze_currents.generator import FAMILIES, CurrentsGenerator, GeneratorSettings, family_of
+from braze_currents.devtools.generator import (
+    FAMILIES,
+    CurrentsGenerator,
+    GeneratorSettings,
+    family_of,
+)
 
 
 def run(**kw):

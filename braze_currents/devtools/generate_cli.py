@@ -11,10 +11,15 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from braze_currents.generator import ENVELOPES, FAMILIES, CurrentsGenerator, GeneratorSettings
+from braze_currents.devtools.generator import (
+    ENVELOPES,
+    FAMILIES,
+    CurrentsGenerator,
+    GeneratorSettings,
+)
+from braze_currents.devtools.storage_writer import write_records_avro
+from braze_currents.devtools.writers import FORMATS, format_of, write_records
 from braze_currents.progress import Progress
-from braze_currents.storage_writer import write_records_avro
-from braze_currents.writers import FORMATS, format_of, write_records
 
 
 def _rate(text: str) -> float:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from braze_currents.generator import Record
+from braze_currents.devtools.generator import Record
 
 FORMATS = ("ndjson", "jsonl", "json", "csv", "tsv")
 

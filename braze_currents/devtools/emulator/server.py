@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from braze_currents.emulator import rules
+from braze_currents.devtools.emulator import rules
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
