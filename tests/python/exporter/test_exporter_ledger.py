@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from braze_currents.exporter import ledger
 from braze_currents.exporter.batching import Item
@@ -101,10 +102,8 @@ def test_a_ledger_is_created_whole_or_not_at_all(tmp_path, monkeypatch):
         raise KeyboardInterrupt  # the signal arrives after the tables, before the format row
 
     monkeypatch.setattr(ledger, "_write_format_row", interrupted)
-    try:
+    with pytest.raises(KeyboardInterrupt):
         ledger.check_format(con, ledger.IN_WAREHOUSE, "the warehouse")
-    except KeyboardInterrupt:
-        pass
     left = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'braze_export'"
     ).fetchall()
