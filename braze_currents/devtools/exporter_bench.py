@@ -11,7 +11,8 @@ share the exporter's GIL) with rate limits out of the way. Then:
   while earlier batches are in flight);
 - ``bare``: a thread pool of the same size posting the request bodies the exporter built
   (taken from a ``--dry-run``), each thread over its own keep-alive ``http.client``
-  connection (the leanest HTTP there is in Python): the floor.
+  connection (the leanest HTTP there is in Python; the exporter posts through urllib3, see
+  ``client.BrazeClient``): the floor.
 
 Each runner's CPU seconds (this process's) are also given per 1,000 requests: what sending
 costs the client, beside the throughput.
@@ -85,7 +86,7 @@ def _run_exporter(argv: list[str]) -> tuple[int, float, float, dict]:
 def _bare_loop(url: str, key: str, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
     """The floor: a pool of ``concurrency`` threads, each posting bodies over its own
     keep-alive ``http.client`` connection (the standard library's, the leanest there is in
-    Python, as the exporter's), reading each answer and checking only its status."""
+    Python), reading each answer and checking only its status."""
     parts = urllib.parse.urlsplit(url)
     path = parts.path.rstrip("/") + "/users/track"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}

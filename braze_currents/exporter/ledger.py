@@ -192,12 +192,20 @@ def check_format(
     if not present and not has_format:
         if read_only:
             return None, None
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {tables.schema}")
-        for table, columns in FORMAT_1_TABLES.items():
-            body = ", ".join(f"{c} {t}" for c, t in columns)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema}.{table} ({body})")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {tables.format} ({FORMAT_TABLE_DDL})")
-        _write_format_row(con, tables, None)
+        # One transaction: a run stopped half-way leaves no partial ledger, and DuckDB's log is
+        # synced once rather than once per table.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {tables.schema}")
+            for table, columns in FORMAT_1_TABLES.items():
+                body = ", ".join(f"{c} {t}" for c, t in columns)
+                con.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema}.{table} ({body})")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {tables.format} ({FORMAT_TABLE_DDL})")
+            _write_format_row(con, tables, None)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         return FORMAT_VERSION, None
     missing = [t for t in names if t not in present]
     if missing or has_format:

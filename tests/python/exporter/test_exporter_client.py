@@ -145,7 +145,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed():
     assert server.connections == 4 and len(server.seen) == 4
 
 
-def test_each_thread_has_its_own_session_and_connection():
+def test_each_thread_has_its_own_connection():
     with _Server() as server, _serving(server) as port:
         client = BrazeClient(f"http://127.0.0.1:{port}", KEY, HTTP)
 

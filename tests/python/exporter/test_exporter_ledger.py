@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from braze_currents.exporter import ledger
 from braze_currents.exporter.batching import Item
@@ -89,3 +90,27 @@ def test_the_ledger_tables_are_found_without_the_catalog_views(tmp_path):
     ledger.ensure_schema(con)
     ledger.ensure_schema(con)  # again: nothing to do
     assert ledger.ledger_exists(con)
+
+
+def test_a_ledger_is_created_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A run killed while it creates the ledger must not leave part of it: the next run would
+    refuse the ledger as incomplete. The tables and the format row come in one transaction
+    (one commit, so one fsync of DuckDB's log instead of one per table)."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # the signal arrives after the tables, before the format row
+
+    monkeypatch.setattr(ledger, "_write_format_row", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ledger.check_format(con, ledger.IN_WAREHOUSE, "the warehouse")
+    left = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'braze_export'"
+    ).fetchall()
+    assert left == []
+    monkeypatch.undo()
+    assert ledger.check_format(con, ledger.IN_WAREHOUSE, "the warehouse") == (
+        ledger.FORMAT_VERSION,
+        None,
+    )
+    assert ledger.has_history(con, "k") is False
