@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import subprocess
 import sys
@@ -652,14 +653,18 @@ def test_a_gz_cut_short_inside_its_first_line_keeps_what_it_read(tmp_path, empty
 
 # ---- large files: line-aligned parts ------------------------------------------------------------
 def test_parts_of_a_file_are_line_aligned_and_cover_it(tmp_path):
-    data = b"".join(
-        [b"a" * 10 + b"\n", b"b" * 250 + b"\n", b"\n", b"c" * 5 + b"\r\n", b"d" * 40 + b"\n"] * 7
-    ) + b"e" * 30  # no newline at the end
+    data = (
+        b"".join(
+            [b"a" * 10 + b"\n", b"b" * 250 + b"\n", b"\n", b"c" * 5 + b"\r\n", b"d" * 40 + b"\n"]
+            * 7
+        )
+        + b"e" * 30
+    )  # no newline at the end
     path = write(tmp_path / "p.ndjson", data)
     parts = list(loader.line_parts(path, 100))
     assert len(parts) > 5
     assert parts[0].start == 0 and parts[-1].end == len(data)
-    for before, after in zip(parts, parts[1:], strict=False):
+    for before, after in itertools.pairwise(parts):
         assert before.end == after.start
         assert data[before.end - 1 : before.end] == b"\n"  # a part ends with its last line
     for part in parts:
@@ -726,7 +731,10 @@ def test_a_file_loaded_in_parts_lands_exactly_as_a_whole(tmp_path, monkeypatch):
     assert (whole.accepted, whole.duplicates, whole.blank_lines, whole.repaired) == (114, 1, 2, 1)
     assert whole.rejected == {"invalid JSON": 1, 'batch body has no "events" field': 1,
                               "not UTF-8 text (byte 24)": 1}  # fmt: skip
-    landed_whole, landed_parts = _landing(tmp_path / "whole.duckdb"), _landing(tmp_path / "parts.duckdb")
+    landed_whole, landed_parts = (
+        _landing(tmp_path / "whole.duckdb"),
+        _landing(tmp_path / "parts.duckdb"),
+    )
     assert landed_parts == landed_whole
     assert [r[2] for r in landed_whole["rejected"]] == [3, 21, 58]
     assert [r[2] for r in landed_whole["repaired"]] == [81]
