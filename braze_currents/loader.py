@@ -6,7 +6,9 @@ export) ends in exactly one place: ``raw.currents_batches`` when it is a usable 
 warehouse, nowhere new (it is counted as a duplicate in the summary and in
 ``raw.currents_loads``). Loading the same input again adds no row.
 
-DuckDB reads and parses. Python only walks a file itself, line by line, when DuckDB's fast
+DuckDB reads and parses; a plain NDJSON file larger than ``PART_BYTES`` is handed to it in
+line-aligned parts (``line_parts``), each loaded as a file of its own with the file's name and
+line numbers. Python only walks a file itself, line by line, when DuckDB's fast
 reader refuses it (a truncated gzip stream, bytes that are not UTF-8, a stray control
 character): it then writes what it can read to a clean temporary file for DuckDB and rejects
 the rest with the line it came from.
