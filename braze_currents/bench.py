@@ -712,6 +712,17 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(set(sizes))
     args.workdir.mkdir(parents=True, exist_ok=True)
     report = Report(machine=machine())
+
+    def save(final: bool = False) -> str:
+        """Write what ran so far (a long run stopped midway keeps its finished sections)."""
+        text = render(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        partial = {} if final else {"partial": True}
+        args.out.write_text(
+            json.dumps({**asdict(report), **partial, "table": text}, indent=2) + "\n"
+        )
+        return text
+
     # dbt parses the project once; builds below use partial parsing, as a user's would.
     dbt(["parse"], dbt_env(args.workdir))
     for n in sizes:
@@ -719,9 +730,11 @@ def main(argv: list[str] | None = None) -> int:
         files = 10 if n >= 5_000_000 else 1
         result = pipeline(n, args.workdir, files)
         report.pipeline.append({**asdict(result), "ratio": result.ratio})
+        save()
     if 10_000_000 in sizes and not args.skip_single_file:
         print("== one large file, 10,000,000 events", flush=True)
         report.single_file.append(single_file(10_000_000, args.workdir))
+        save()
     if not args.skip_incremental:
         # 1 M with a measured full refresh; 10 M against its pipeline build.
         builds = {p["events"]: p["build"]["seconds"] for p in report.pipeline}
@@ -730,6 +743,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== incremental, {n:,} events + 1 %", flush=True)
             full = None if n < 10_000_000 else builds[n]
             report.incremental.append(incremental(n, args.workdir, full))
+            save()
     if args.with_30m:
         # After the incremental runs (they start from the 10 M warehouse); its own is not kept.
         print("== pipeline, 30,000,000 events (gzipped inputs)", flush=True)
@@ -737,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs = copies(ten, 3, args.workdir / "inputs" / "events-30000000-copies-gz")
         result = pipeline(30_000_000, args.workdir, 30, floor_runs=1, keep=False, inputs=inputs)
         report.pipeline.append({**asdict(result), "ratio": result.ratio})
+        save()
     if args.storage_events:
         print(f"== loader on storage files, {args.storage_events:,} events", flush=True)
         report.storage.append(storage_load(args.storage_events, args.workdir))
@@ -746,10 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_receiver:
         print("== receiver", flush=True)
         report.receiver = receiver_bench()
-    text = render(report)
+    text = save(final=True)
     print("\n" + text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**asdict(report), "table": text}, indent=2) + "\n")
     print(f"\nwritten: {args.out}")
     return 0
 
