@@ -58,6 +58,7 @@ class Report:
     export: dict = field(default_factory=dict)
     receiver: dict = field(default_factory=dict)
     storage: list = field(default_factory=list)
+    single_file: list = field(default_factory=list)
 
 
 def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) -> Measure:
@@ -148,10 +149,25 @@ def build_profile(target: Path, seconds: float) -> dict:
         "dbt_fixed_seconds": round(seconds - results["elapsed_time"], 3),
         "nodes": len(results["results"]),
         "node_seconds": {k: round(v, 3) for k, v in sorted(by_kind.items())},
+        "tested_model_seconds": round(tested_model_seconds(results, nodes), 3),
         "slowest": [
             [r["unique_id"].split(".")[-1], round(r["execution_time"], 3)] for r in slowest
         ],
     }
+
+
+def tested_model_seconds(results: dict, nodes: dict) -> float:
+    """Seconds the build spent on the models its data tests test: every model a data test of
+    this build depends on, counted once."""
+    ran = {r["unique_id"]: r["execution_time"] for r in results["results"]}
+    tested = {
+        dep
+        for uid in ran
+        if uid.startswith("test.")
+        for dep in nodes.get(uid, {}).get("depends_on", {}).get("nodes", [])
+        if dep.startswith("model.")
+    }
+    return sum(ran.get(uid, 0.0) for uid in tested)
 
 
 PROFILE_KINDS = ("event stream", "staging", "typed views", "marts", "data tests", "unit tests")
@@ -201,12 +217,27 @@ def dbt(args: list[str], env: dict) -> Measure:
     return run_measured([str(BIN / "dbt"), *args], env=env)
 
 
-def pipeline(events: int, workdir: Path, files: int) -> PipelineResult:
-    inputs = generate(events, workdir / "inputs", seed=1, start="2026-10-01", files=files)
+def pipeline(
+    events: int,
+    workdir: Path,
+    files: int,
+    floor_runs: int = 3,
+    keep: bool = True,
+    inputs: list[Path] | None = None,
+) -> PipelineResult:
+    """Floor, load and full build of ``events`` (generated, or the given ``inputs``); with
+    ``keep``, the warehouse is kept for the incremental runs (``pipeline-<events>.duckdb``)."""
+    if inputs is None:
+        inputs = generate(events, workdir / "inputs", seed=1, start="2026-10-01", files=files)
+    gz = any(p.suffix == ".gz" for p in inputs)
     size_mb = sum(p.stat().st_size for p in inputs) / 1e6
     warm(inputs)
-    print(f"   floor: DuckDB reads {size_mb:,.0f} MB of NDJSON and unnests it (3 runs)", flush=True)
-    floor_m, floor_rows, floor_runs = floor(inputs, workdir)
+    print(
+        f"   floor: DuckDB reads {size_mb:,.0f} MB of NDJSON{' (gzipped)' if gz else ''} and "
+        f"unnests it ({floor_runs} run(s))",
+        flush=True,
+    )
+    floor_m, floor_rows, floor_runs = floor(inputs, workdir, floor_runs)
     db = workdir / "warehouse.duckdb"
     _remove_db(db)
     env = dbt_env(workdir)
@@ -224,10 +255,73 @@ def pipeline(events: int, workdir: Path, files: int) -> PipelineResult:
     con = duckdb.connect(str(db), read_only=True)
     stream = con.execute("select count(*) from staging.stg_braze_currents__events").fetchone()[0]
     con.close()
-    shutil.copy(db, workdir / f"pipeline-{events}.duckdb")
+    if keep:
+        shutil.copy(db, workdir / f"pipeline-{events}.duckdb")
+    else:
+        _remove_db(db)
     return PipelineResult(
         events, size_mb, floor_m, load_m, build_m, floor_rows, stream, floor_runs, profile
     )
+
+
+def copies(inputs: list[Path], n: int, target: Path) -> list[Path]:
+    """``n`` copies of the lines of ``inputs``, gzipped (level 1, to fit the disk), the event
+    ids of copy k > 0 prefixed with ``k-`` (so ``n`` times the events, all distinct, over the
+    same days: a workspace ``n`` times as busy). Generating 30 M events anew takes an hour on
+    2 cores; this takes minutes. Cached (``done.json``)."""
+    import gzip
+
+    marker = target / "done.json"
+    if not marker.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        print(f"   writing {n} copies of {len(inputs)} file(s) into {target} (cached)", flush=True)
+        for k in range(n):
+            for path in inputs:
+                out = target / f"copy{k}-{path.name}.gz"
+                with open(path, "rb") as fh, gzip.open(out, "wb", compresslevel=1) as gz:
+                    while lines := fh.readlines(16 << 20):
+                        block = b"".join(lines)
+                        gz.write(block.replace(b'"id":"', f'"id":"{k}-'.encode()) if k else block)
+        marker.write_text(json.dumps({"copies": n, "inputs": [p.name for p in inputs]}))
+    return sorted(target.glob("*.ndjson.gz"))
+
+
+def concatenate(inputs: list[Path], target: Path) -> Path:
+    """The lines of ``inputs`` as one file, in order (cached: ``done.json`` beside it)."""
+    marker = target.parent / "done.json"
+    if not marker.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as out:
+            for path in inputs:
+                with open(path, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 16 << 20)
+        marker.write_text(json.dumps({"inputs": [p.name for p in inputs]}))
+    return target
+
+
+def single_file(events: int, workdir: Path, files: int = 10) -> dict:
+    """The loader on one large NDJSON file against the same lines in ``files`` files (the
+    pipeline's inputs), each into an empty warehouse, one after the other."""
+    inputs = generate(events, workdir / "inputs", seed=1, start="2026-10-01", files=files)
+    one = concatenate(inputs, workdir / "inputs" / f"single-{events}-seed1" / "events.ndjson")
+    out: dict = {"events": events, "file_count": files, "mb": one.stat().st_size / 1e6}
+    for name, paths in (("files", inputs), ("single", [one])):
+        warm(paths)
+        db = workdir / "single-file.duckdb"
+        _remove_db(db)
+        print(f"   load {name}", flush=True)
+        m = run_measured(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "load_currents.py"), "--quiet",
+             "--database", str(db), *map(str, paths)]
+        )  # fmt: skip
+        import duckdb
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            landed = con.execute("select sum(event_count) from raw.currents_batches").fetchone()
+        _remove_db(db)
+        out[name] = {"seconds": m.seconds, "peak_mb": m.peak_mb, "events": int(landed[0] or 0)}
+    return out
 
 
 def generate_avro(events: int, out: Path, seed: int, start: str) -> Path:
@@ -317,6 +411,10 @@ def incremental(events: int, workdir: Path, full_seconds: float | None = None) -
     scheduled_m = dbt(SCHEDULED_BUILD, env)
     scheduled_profile = build_profile(target, scheduled_m.seconds)
     loaded.unlink()
+    # A day that brings no events: the scheduled build again, nothing new loaded; next to dbt's
+    # own start-up and finish (a build that selects nothing).
+    empty_m = dbt(SCHEDULED_BUILD, env)
+    startup_m = dbt(["build", "--select", "tag:bench_selects_nothing"], env)
     if full_seconds is None:
         full_seconds = dbt(["build", "--full-refresh"], env).seconds
     _remove_db(db)
@@ -331,7 +429,94 @@ def incremental(events: int, workdir: Path, full_seconds: float | None = None) -
         "scheduled_share": scheduled_m.seconds / full_seconds,
         "incremental_profile": inc_profile,
         "scheduled_profile": scheduled_profile,
+        "empty_day_seconds": empty_m.seconds,
+        "dbt_startup_seconds": startup_m.seconds,
     }
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    measured: str
+    met: bool
+
+
+GB = 4096  # MB: "under 4 GB peak"
+
+
+def targets(report: dict) -> list[Target]:
+    """Issue 18's targets, each from the numbers of the same run (a target whose numbers did
+    not run is left out)."""
+    out: list[Target] = []
+    pipes = {p["events"]: p for p in report.get("pipeline", [])}
+    ten = pipes.get(10_000_000)
+    if ten:
+        floor_s = ten["floor"]["seconds"]
+        total = ten["load"]["seconds"] + ten["build"]["seconds"]
+        out.append(Target("10 M: load + full build", "<= 4x the floor",
+                          f"{total / floor_s:.2f}x ({total:.1f} s / {floor_s:.1f} s)",
+                          total <= 4 * floor_s))  # fmt: skip
+        stream = ten.get("build_profile", {}).get("node_seconds", {}).get("event stream")
+        if stream is not None:
+            out.append(Target("10 M: event stream model", "<= 2x the floor",
+                              f"{stream / floor_s:.2f}x ({stream:.1f} s)",
+                              stream <= 2 * floor_s))  # fmt: skip
+        peak = max(ten["load"]["peak_mb"], ten["build"]["peak_mb"])
+        out.append(Target("10 M: peak memory", "< 4 GB", f"{peak:,.0f} MB", peak < GB))
+        prof = ten.get("build_profile", {})
+        tests = prof.get("node_seconds", {}).get("data tests")
+        tested = prof.get("tested_model_seconds")
+        if tests is not None and tested:
+            out.append(Target("10 M: full-refresh data tests", "<= 0.5x the models they test",
+                              f"{tests / tested:.2f}x ({tests:.1f} s / {tested:.1f} s)",
+                              tests <= 0.5 * tested))  # fmt: skip
+    for sf in report.get("single_file", []):
+        one, many = sf["single"], sf["files"]
+        ratio = one["seconds"] / many["seconds"]
+        ok = ratio <= 1.2 and one["peak_mb"] < GB and one["events"] == many["events"]
+        goal = f"<= 1.2x {sf['file_count']} files, < 4 GB"
+        out.append(Target(f"one {sf['mb'] / 1000:.1f} GB file", goal,
+                          f"{ratio:.2f}x ({one['seconds']:.1f} s / {many['seconds']:.1f} s), "
+                          f"{one['peak_mb']:,.0f} MB", ok))  # fmt: skip
+    thirty = pipes.get(30_000_000)
+    if thirty and ten:
+        t30 = thirty["load"]["seconds"] + thirty["build"]["seconds"]
+        t10 = ten["load"]["seconds"] + ten["build"]["seconds"]
+        peak = max(thirty["load"]["peak_mb"], thirty["build"]["peak_mb"])
+        out.append(Target("30 M: load + full build", "<= 3.2x the 10 M run, < 4 GB",
+                          f"{t30 / t10:.2f}x ({t30:.1f} s / {t10:.1f} s), {peak:,.0f} MB",
+                          t30 <= 3.2 * t10 and peak < GB))  # fmt: skip
+    for inc in report.get("incremental", []):
+        if inc["base_events"] != 10_000_000:
+            continue
+        for label, key in (("dbt build", "incremental_share"), ("scheduled", "scheduled_share")):
+            share = inc[key]
+            out.append(Target(f"10 M + a day of 1 % ({label})", "<= 5 % of the full build",
+                              f"{share:.1%}", share <= 0.05))  # fmt: skip
+        if "empty_day_seconds" in inc:
+            extra = inc["empty_day_seconds"] - inc["dbt_startup_seconds"]
+            out.append(Target("10 M + a day of no events", "<= dbt's start-up + 3 s",
+                              f"+{extra:.1f} s ({inc['empty_day_seconds']:.1f} s / "
+                              f"{inc['dbt_startup_seconds']:.1f} s)", extra <= 3))  # fmt: skip
+    for run in report.get("export", {}).get("results", []):
+        if run.get("latency_ms") == 50 and "exporter_vs_bare" in run:
+            share = run["exporter_vs_bare"]
+            out.append(Target("export at 50 ms", ">= 90 % of the bare loop", f"{share:.0%}",
+                              share >= 0.9))  # fmt: skip
+    return out
+
+
+def render_targets(found: list[Target]) -> list[str]:
+    if not found:
+        return []
+    lines = ["", "Targets (issue 18; each against numbers of this run)"]
+    width = max(len(t.name) for t in found)
+    goal = max(len(t.goal) for t in found)
+    for t in found:
+        verdict = "met" if t.met else "NOT MET"
+        lines.append(f"  {t.name:<{width}}  {t.goal:<{goal}}  {verdict:<7}  {t.measured}")
+    return lines
 
 
 def machine() -> dict:
@@ -430,11 +615,42 @@ def render(report: Report) -> str:
                     f"{m['seconds']:>7.1f} {m['events'] / m['seconds']:>10,.0f} "
                     f"{m['peak_mb']:>8,.0f}"
                 )
+    if report.single_file:
+        lines += [
+            "",
+            "One large file (the loader on the same lines as one NDJSON file and as the "
+            "pipeline's files)",
+            f"{'events':>11} {'MB':>7} {'files':>6} {'load s':>7} {'peak MB':>8} "
+            f"{'one file s':>10} {'peak MB':>8} {'ratio':>6}",
+        ]
+        for sf in report.single_file:
+            many, one = sf["files"], sf["single"]
+            lines.append(
+                f"{sf['events']:>11,} {sf['mb']:>7,.0f} {sf['file_count']:>6} "
+                f"{many['seconds']:>7.1f} "
+                f"{many['peak_mb']:>8,.0f} {one['seconds']:>10.1f} {one['peak_mb']:>8,.0f} "
+                f"{one['seconds'] / many['seconds']:>6.2f}"
+            )
+    if report.incremental and any("empty_day_seconds" in i for i in report.incremental):
+        lines += [
+            "",
+            "A day with no events (the scheduled build, nothing new loaded) against dbt's "
+            "start-up (a build that selects nothing)",
+            f"{'events':>11} {'no-event day s':>14} {'dbt start-up s':>14} {'above':>6}",
+        ]
+        for i in report.incremental:
+            if "empty_day_seconds" in i:
+                lines.append(
+                    f"{i['base_events']:>11,} {i['empty_day_seconds']:>14.1f} "
+                    f"{i['dbt_startup_seconds']:>14.1f} "
+                    f"{i['empty_day_seconds'] - i['dbt_startup_seconds']:>6.1f}"
+                )
     if report.export:
         lines += ["", "Export (scripts/export_to_braze.py against the local emulator)"]
         lines += report.export.get("table", [])
     if report.receiver:
         lines += ["", *report.receiver["table"].splitlines()]
+    lines += render_targets(targets(asdict(report)))
     return "\n".join(lines)
 
 
@@ -462,6 +678,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run 10 M events (generates ~7 GB once; takes a while)",
     )
+    p.add_argument(
+        "--with-30m",
+        action="store_true",
+        help="also run 30 M events: the 10 M three times, ids made distinct, in 30 gzipped files "
+        "(written once); implies --with-10m",
+    )
+    p.add_argument(
+        "--skip-single-file",
+        action="store_true",
+        help="with --with-10m, no loader run on the 10 M events as one file",
+    )
     p.add_argument("--skip-export", action="store_true", help="no export benchmark")
     p.add_argument(
         "--storage-events",
@@ -480,10 +707,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
     args = p.parse_args(argv)
     sizes = list(args.sizes)
-    if args.with_10m:
+    if args.with_10m or args.with_30m:
         sizes.append(10_000_000)
+    sizes = sorted(set(sizes))
     args.workdir.mkdir(parents=True, exist_ok=True)
     report = Report(machine=machine())
+
+    def save(final: bool = False) -> str:
+        """Write what ran so far (a long run stopped midway keeps its finished sections)."""
+        text = render(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        partial = {} if final else {"partial": True}
+        args.out.write_text(
+            json.dumps({**asdict(report), **partial, "table": text}, indent=2) + "\n"
+        )
+        return text
+
     # dbt parses the project once; builds below use partial parsing, as a user's would.
     dbt(["parse"], dbt_env(args.workdir))
     for n in sizes:
@@ -491,14 +730,28 @@ def main(argv: list[str] | None = None) -> int:
         files = 10 if n >= 5_000_000 else 1
         result = pipeline(n, args.workdir, files)
         report.pipeline.append({**asdict(result), "ratio": result.ratio})
+        save()
+    if 10_000_000 in sizes and not args.skip_single_file:
+        print("== one large file, 10,000,000 events", flush=True)
+        report.single_file.append(single_file(10_000_000, args.workdir))
+        save()
     if not args.skip_incremental:
-        # 1 M with a measured full refresh; 10 M (when run) against its pipeline build.
+        # 1 M with a measured full refresh; 10 M against its pipeline build.
         builds = {p["events"]: p["build"]["seconds"] for p in report.pipeline}
         bases = [n for n in sizes if n >= 1_000_000] or sizes[-1:]
         for n in bases:
             print(f"== incremental, {n:,} events + 1 %", flush=True)
-            full = None if n == bases[0] else builds[n]
+            full = None if n < 10_000_000 else builds[n]
             report.incremental.append(incremental(n, args.workdir, full))
+            save()
+    if args.with_30m:
+        # After the incremental runs (they start from the 10 M warehouse); its own is not kept.
+        print("== pipeline, 30,000,000 events (gzipped inputs)", flush=True)
+        ten = generate(10_000_000, args.workdir / "inputs", seed=1, start="2026-10-01", files=10)
+        inputs = copies(ten, 3, args.workdir / "inputs" / "events-30000000-copies-gz")
+        result = pipeline(30_000_000, args.workdir, 30, floor_runs=1, keep=False, inputs=inputs)
+        report.pipeline.append({**asdict(result), "ratio": result.ratio})
+        save()
     if args.storage_events:
         print(f"== loader on storage files, {args.storage_events:,} events", flush=True)
         report.storage.append(storage_load(args.storage_events, args.workdir))
@@ -508,10 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_receiver:
         print("== receiver", flush=True)
         report.receiver = receiver_bench()
-    text = render(report)
+    text = save(final=True)
     print("\n" + text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**asdict(report), "table": text}, indent=2) + "\n")
     print(f"\nwritten: {args.out}")
     return 0
 

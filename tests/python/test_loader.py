@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import subprocess
 import sys
@@ -648,3 +649,108 @@ def test_a_gz_cut_short_inside_its_first_line_keeps_what_it_read(tmp_path, empty
     [(_name, where, reason, raw)] = rejects(empty_warehouse)
     assert (where, reason) == (1, "truncated gzip stream: the input ends inside this line")
     assert raw and text.startswith(raw)
+
+
+# ---- large files: line-aligned parts ------------------------------------------------------------
+def test_parts_of_a_file_are_line_aligned_and_cover_it(tmp_path):
+    data = (
+        b"".join(
+            [b"a" * 10 + b"\n", b"b" * 250 + b"\n", b"\n", b"c" * 5 + b"\r\n", b"d" * 40 + b"\n"]
+            * 7
+        )
+        + b"e" * 30
+    )  # no newline at the end
+    path = write(tmp_path / "p.ndjson", data)
+    parts = list(loader.line_parts(path, 100))
+    assert len(parts) > 5
+    assert parts[0].start == 0 and parts[-1].end == len(data)
+    for before, after in itertools.pairwise(parts):
+        assert before.end == after.start
+        assert data[before.end - 1 : before.end] == b"\n"  # a part ends with its last line
+    for part in parts:
+        assert part.end - part.start >= min(100, len(data) - part.start)
+        assert part.lines_before == data[: part.start].count(b"\n")
+    # A line longer than a part (the 250 bytes of b) is one part's end, never cut.
+    assert all(b"b" * 250 in data[p.start : p.end] or b"b" not in data[p.start : p.end]
+               for p in parts)  # fmt: skip
+
+
+def test_a_file_too_small_to_split_is_one_part(tmp_path):
+    path = write(tmp_path / "p.ndjson", "x\n" * 10)
+    assert [(p.start, p.end, p.lines_before) for p in loader.line_parts(path, 1000)] == [(0, 20, 0)]
+    assert list(loader.line_parts(write(tmp_path / "e.ndjson", ""), 1000)) == []
+
+
+def _landing(db: Path) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        q = {
+            "batches": "select batch_id, source_file, source_line, received_at = loaded_at, "
+            "events::varchar, event_count from raw.currents_batches order by source_line",
+            "rejected": "select reject_id, source_file, source_line, reason, raw "
+            "from raw.currents_rejected order by source_line",
+            "repaired": "select batch_id, source_file, source_line, repair, raw "
+            "from raw.currents_repaired order by source_line",
+            "loads": "select source_file, records, accepted, duplicates, rejected, blank_lines, "
+            "events, recovered from raw.currents_loads",
+        }
+        return {name: con.execute(sql).fetchall() for name, sql in q.items()}
+    finally:
+        con.close()
+
+
+def test_a_file_loaded_in_parts_lands_exactly_as_a_whole(tmp_path, monkeypatch):
+    """A large NDJSON file is loaded in line-aligned parts, one after the other; every batch,
+    reject, repair, line number and count is the same as when the file is loaded whole,
+    including a batch repeated in a later part, a part that needs the careful path (a line that
+    is not UTF-8) and a lone surrogate to repair."""
+    lines: list[bytes] = []
+    for n in range(1, 121):
+        lines.append(line(body(f"p{n}", padding="x" * (n * 7 % 90))).encode())
+    lines[2] = b"{not json"
+    lines[10] = b""
+    lines[11] = b"   "
+    lines[20] = line({"no_events": []}).encode()
+    lines[33] = lines[4]  # the same batch again, in another part: a duplicate
+    lines[57] = b'{"events": [{"id": "bad\xff"}]}'  # not UTF-8: that part is read line by line
+    lines[80] = LONE.encode()
+    lines[95] = lines[95] + b"\r"
+    path = write(tmp_path / "big.ndjson", b"\n".join(lines))  # no newline after the last line
+    [f] = discover([str(path)])[0]
+
+    monkeypatch.setattr(loader, "PART_BYTES", 1 << 30)
+    [whole] = loader.load_files(tmp_path / "whole.duckdb", [f])
+    monkeypatch.setattr(loader, "PART_BYTES", 1500)
+    [parts] = loader.load_files(tmp_path / "parts.duckdb", [f])
+
+    assert whole.parts == 1 and parts.parts > 5
+    assert parts.recovered and whole.recovered
+    summary = ("records", "accepted", "duplicates", "rejected", "blank_lines", "events",
+               "bad_time_values", "repaired")  # fmt: skip
+    assert {k: getattr(parts, k) for k in summary} == {k: getattr(whole, k) for k in summary}
+    assert (whole.accepted, whole.duplicates, whole.blank_lines, whole.repaired) == (114, 1, 2, 1)
+    assert whole.rejected == {"invalid JSON": 1, 'batch body has no "events" field': 1,
+                              "not UTF-8 text (byte 24)": 1}  # fmt: skip
+    landed_whole, landed_parts = (
+        _landing(tmp_path / "whole.duckdb"),
+        _landing(tmp_path / "parts.duckdb"),
+    )
+    assert landed_parts == landed_whole
+    assert [r[2] for r in landed_whole["rejected"]] == [3, 21, 58]
+    assert [r[2] for r in landed_whole["repaired"]] == [81]
+    assert len(landed_whole["loads"]) == 1  # one row for the file, however many parts
+
+
+def test_a_file_in_parts_is_idempotent_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    lines = [line(body(f"q{n}", padding="y" * 50)) for n in range(40)]
+    path = write(tmp_path / "q.ndjson", "\n".join(lines) + "\n")
+    monkeypatch.setattr(loader, "PART_BYTES", 400)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(loader.tempfile, "tempdir", None)
+    db = tmp_path / "q.duckdb"
+    [first] = loader.load_files(db, discover([str(path)])[0])
+    [again] = loader.load_files(db, discover([str(path)])[0])
+    assert first.parts > 3 and (first.accepted, first.duplicates) == (40, 0)
+    assert (again.accepted, again.duplicates, again.records) == (0, 40, 40)
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -221,3 +221,180 @@ def test_render_shows_the_loader_on_ndjson_next_to_avro():
     assert "Loader on storage files" in "\n".join(lines)
     report.storage = []
     assert "Loader on storage files" not in render(report)
+
+
+# ---- issue 18's targets ---------------------------------------------------------------------
+def _pipe(events: int, floor: float, load: float, build: float, peak: float, **profile) -> dict:
+    return {
+        "events": events,
+        "floor": {"seconds": floor, "peak_mb": 1000},
+        "load": {"seconds": load, "peak_mb": 1000},
+        "build": {"seconds": build, "peak_mb": peak},
+        "build_profile": profile,
+    }
+
+
+def _target_report(scale: float) -> dict:
+    """Numbers on the met side of every target at ``scale`` 1, beyond it at 2."""
+    return {
+        "pipeline": [
+            _pipe(
+                10_000_000,
+                20.0,
+                30.0 * scale,
+                45.0,
+                3000 * scale,
+                node_seconds={"event stream": 39.0 * scale, "data tests": 10.0 * scale},
+                tested_model_seconds=25.0,
+            ),
+            _pipe(30_000_000, 60.0, 90.0, 150.0 * scale, 3500),
+        ],
+        "single_file": [
+            {
+                "events": 10_000_000,
+                "files": 10,
+                "mb": 6611.0,
+                "file_count": 10,
+                "single": {"seconds": 70.0 * scale, "peak_mb": 3000, "events": 10_000_000},
+            }
+        ],
+        "incremental": [
+            {"base_events": 1_000_000, "incremental_share": 0.5, "scheduled_share": 0.5},
+            {
+                "base_events": 10_000_000,
+                "incremental_share": 0.04 * scale,
+                "scheduled_share": 0.03 * scale,
+                "empty_day_seconds": 5.0 + 2.0 * scale,
+                "dbt_startup_seconds": 4.5,
+            },
+        ],
+        "export": {
+            "results": [
+                {"latency_ms": 0, "exporter_vs_bare": 0.5},
+                {"latency_ms": 50, "exporter_vs_bare": 0.95 / scale},
+            ]
+        },
+    }
+
+
+def _with_file_loads(report: dict) -> dict:
+    for sf in report["single_file"]:
+        sf["files"] = {"seconds": 60.0, "peak_mb": 2900, "events": 10_000_000}
+    return report
+
+
+def test_every_target_is_met_by_numbers_within_it():
+    from braze_currents.bench import targets
+
+    found = targets(_with_file_loads(_target_report(1)))
+    assert [t.name for t in found] == [
+        "10 M: load + full build",
+        "10 M: event stream model",
+        "10 M: peak memory",
+        "10 M: full-refresh data tests",
+        "one 6.6 GB file",
+        "30 M: load + full build",
+        "10 M + a day of 1 % (dbt build)",
+        "10 M + a day of 1 % (scheduled)",
+        "10 M + a day of no events",
+        "export at 50 ms",
+    ]
+    assert all(t.met for t in found), [t for t in found if not t.met]
+    by_name = {t.name: t.measured for t in found}
+    assert by_name["10 M: load + full build"] == "3.75x (75.0 s / 20.0 s)"
+    assert by_name["10 M: full-refresh data tests"] == "0.40x (10.0 s / 25.0 s)"
+    assert by_name["10 M + a day of no events"] == "+2.5 s (7.0 s / 4.5 s)"
+
+
+def test_every_target_is_not_met_by_numbers_beyond_it():
+    from braze_currents.bench import targets
+
+    found = targets(_with_file_loads(_target_report(2)))
+    assert [t.name for t in found if t.met] == []
+
+
+def test_a_single_file_that_lands_fewer_events_misses_its_target_however_fast():
+    from braze_currents.bench import targets
+
+    report = _with_file_loads(_target_report(1))
+    report["single_file"][0]["single"]["events"] -= 1
+    [one] = [t for t in targets(report) if t.name.startswith("one ")]
+    assert not one.met
+
+
+def test_targets_leave_out_what_did_not_run_and_render_says_met_or_not():
+    from braze_currents.bench import render_targets, targets
+
+    assert targets({"pipeline": [_pipe(1_000_000, 2.0, 5.0, 15.0, 2000)]}) == []
+    assert render_targets([]) == []
+    lines = render_targets(targets(_with_file_loads(_target_report(1)))[:2])
+    assert lines[1].startswith("Targets")
+    assert "met" in lines[2] and "NOT MET" not in "\n".join(lines)
+    lines = render_targets(targets(_with_file_loads(_target_report(2)))[:1])
+    assert "NOT MET" in lines[2] and "5.25x" in lines[2]
+
+
+def test_tested_model_seconds_counts_each_tested_model_once():
+    from braze_currents.bench import tested_model_seconds
+
+    results = {
+        "results": [
+            {"unique_id": "model.p.a", "execution_time": 4.0},
+            {"unique_id": "model.p.b", "execution_time": 2.0},
+            {"unique_id": "model.p.untested", "execution_time": 100.0},
+            {"unique_id": "test.p.t1", "execution_time": 1.0},
+            {"unique_id": "test.p.t2", "execution_time": 1.0},
+            {"unique_id": "unit_test.p.u", "execution_time": 1.0},
+        ]
+    }
+    nodes = {
+        "test.p.t1": {"depends_on": {"nodes": ["model.p.a", "model.p.b", "macro.p.m"]}},
+        "test.p.t2": {"depends_on": {"nodes": ["model.p.a", "source.p.raw.x"]}},
+        "unit_test.p.u": {"depends_on": {"nodes": ["model.p.untested"]}},
+    }
+    assert tested_model_seconds(results, nodes) == pytest.approx(6.0)
+
+
+def test_copies_multiply_the_events_with_distinct_ids(tmp_path):
+    import gzip
+    import json
+
+    from braze_currents.bench import copies
+
+    src = tmp_path / "a.ndjson"
+    bodies = [{"events": [{"id": f"e{n}", "user": {"user_id": "u"}, "time": n}]} for n in range(3)]
+    src.write_text("".join(json.dumps(b, separators=(",", ":")) + "\n" for b in bodies))
+    out = copies([src], 3, tmp_path / "out")
+    assert [p.name for p in out] == ["copy0-a.ndjson.gz", "copy1-a.ndjson.gz", "copy2-a.ndjson.gz"]
+    events = []
+    for p in out:
+        with gzip.open(p, "rt") as fh:
+            events += [json.loads(line)["events"][0] for line in fh]
+    assert [e["id"] for e in events] == ["e0", "e1", "e2", "1-e0", "1-e1", "1-e2",
+                                         "2-e0", "2-e1", "2-e2"]  # fmt: skip
+    assert {e["user"]["user_id"] for e in events} == {"u"}  # only the event id changes
+    src.write_text("")  # cached: not written again
+    assert copies([src], 3, tmp_path / "out") == out and out[0].stat().st_size > 20
+
+
+def test_concatenate_keeps_every_line_in_order(tmp_path):
+    from braze_currents.bench import concatenate
+
+    parts = []
+    for n in range(3):
+        parts.append(tmp_path / f"p{n}.ndjson")
+        parts[-1].write_text(f"{n}a\n{n}b\n")
+    one = concatenate(parts, tmp_path / "single" / "events.ndjson")
+    assert one.read_text() == "0a\n0b\n1a\n1b\n2a\n2b\n"
+
+
+def test_render_shows_the_single_file_and_no_event_day_and_the_targets():
+    report = _report()
+    report.single_file = _with_file_loads(_target_report(1))["single_file"]
+    report.incremental[0].update(empty_day_seconds=7.0, dbt_startup_seconds=4.5)
+    text = render(report)
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("10,000,000 "))
+    assert row.split() == ["10,000,000", "6,611", "10", "60.0", "2,900", "70.0", "3,000", "1.17"]
+    empty = next(line for line in text.splitlines() if "7.0" in line and "4.5" in line)
+    assert empty.split() == ["1,000,000", "7.0", "4.5", "2.5"]
+    assert "one 6.6 GB file" in text.split("Targets")[1]
