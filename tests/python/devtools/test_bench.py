@@ -284,7 +284,7 @@ def _with_file_loads(report: dict) -> dict:
 
 
 def test_every_target_is_met_by_numbers_within_it():
-    from braze_currents.bench import targets
+    from braze_currents.devtools.bench import targets
 
     found = targets(_with_file_loads(_target_report(1)))
     assert [t.name for t in found] == [
@@ -307,14 +307,14 @@ def test_every_target_is_met_by_numbers_within_it():
 
 
 def test_every_target_is_not_met_by_numbers_beyond_it():
-    from braze_currents.bench import targets
+    from braze_currents.devtools.bench import targets
 
     found = targets(_with_file_loads(_target_report(2)))
     assert [t.name for t in found if t.met] == []
 
 
 def test_a_single_file_that_lands_fewer_events_misses_its_target_however_fast():
-    from braze_currents.bench import targets
+    from braze_currents.devtools.bench import targets
 
     report = _with_file_loads(_target_report(1))
     report["single_file"][0]["single"]["events"] -= 1
@@ -323,7 +323,7 @@ def test_a_single_file_that_lands_fewer_events_misses_its_target_however_fast():
 
 
 def test_targets_leave_out_what_did_not_run_and_render_says_met_or_not():
-    from braze_currents.bench import render_targets, targets
+    from braze_currents.devtools.bench import render_targets, targets
 
     assert targets({"pipeline": [_pipe(1_000_000, 2.0, 5.0, 15.0, 2000)]}) == []
     assert render_targets([]) == []
@@ -335,7 +335,7 @@ def test_targets_leave_out_what_did_not_run_and_render_says_met_or_not():
 
 
 def test_tested_model_seconds_counts_each_tested_model_once():
-    from braze_currents.bench import tested_model_seconds
+    from braze_currents.devtools.bench import tested_model_seconds
 
     results = {
         "results": [
@@ -359,7 +359,7 @@ def test_copies_multiply_the_events_with_distinct_ids(tmp_path):
     import gzip
     import json
 
-    from braze_currents.bench import copies
+    from braze_currents.devtools.bench import copies
 
     src = tmp_path / "a.ndjson"
     bodies = [{"events": [{"id": f"e{n}", "user": {"user_id": "u"}, "time": n}]} for n in range(3)]
@@ -378,7 +378,7 @@ def test_copies_multiply_the_events_with_distinct_ids(tmp_path):
 
 
 def test_concatenate_keeps_every_line_in_order(tmp_path):
-    from braze_currents.bench import concatenate
+    from braze_currents.devtools.bench import concatenate
 
     parts = []
     for n in range(3):
