@@ -18,7 +18,7 @@
 {%- endmacro %}
 
 {% macro default__braze_currents__json_struct(json_expr, spec) -%}
-    from_json({{ json_expr }}, '{{ tojson(spec) }}')
+    from_json({{ json_expr }}, {{ braze_currents__string_literal(tojson(spec)) }})
 {%- endmacro %}
 
 {% macro spark__braze_currents__json_struct(json_expr, spec) -%}

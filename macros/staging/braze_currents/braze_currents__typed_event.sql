@@ -114,7 +114,7 @@
     key's first column holds. -#}
 {% macro braze_currents__typed_value(f, struct='typed_properties') -%}
     {%- if f.companion -%}
-        try_cast({{ struct }}.{{ adapter.quote(f.key) }} as {{ f.data_type }})
+        try_cast({{ struct }}.{{ adapter.quote(f.key) }} as {{ braze_currents__type(f.data_type) }})
     {%- else -%}
         {{ struct }}.{{ adapter.quote(f.key) }}
     {%- endif -%}
@@ -146,14 +146,14 @@ with
 events as (
     select *
     from {{ ref('stg_braze_currents__events') }}
-    where event_type = '{{ event_type | replace("'", "''") }}'
+    where event_type = {{ braze_currents__string_literal(event_type) }}
 ),
 
 parsed as (
     select
         *
         {%- if fields %},
-        from_json(properties, '{{ braze_currents__properties_spec(fields) | replace("'", "''") }}') as typed_properties
+        {{ braze_currents__json_struct('properties', braze_currents__properties_spec(fields)) }} as typed_properties
         {%- endif %}
     from events
 )
