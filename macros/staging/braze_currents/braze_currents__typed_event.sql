@@ -14,9 +14,14 @@
       text `machine_open`) is the first column's value cast to its own type, NULL when the
       text is not one DuckDB reads as that type. -#}
 
+{#- The columns a typed model takes from stg_braze_currents__events as they are: the envelope,
+    and the workspace and app (`app_group_id`, `app_id`: properties keys in Braze's payload,
+    parsed once by the stream). Every typed model has `app_group_id`; a type whose payload has no
+    such key lists it with `meta: {from_stream: true}` (braze_currents/catalog.py). -#}
 {% macro braze_currents__envelope_columns() -%}
     {{ return(['event_id', 'event_type', 'event_at', 'external_user_id', 'braze_id',
-               'device_id', 'timezone', 'properties', 'batch_id', 'loaded_at']) }}
+               'device_id', 'timezone', 'app_group_id', 'app_id', 'properties', 'batch_id',
+               'loaded_at']) }}
 {%- endmacro %}
 
 {#- The typed models of the catalogue, from the graph (models with meta.currents_event_type),

@@ -130,6 +130,18 @@ first_copies as (
             new_copies.batch_id,
             new_copies.event_index
     ) = 1
+),
+
+workspaces as (
+    -- The Braze workspace (app group) and app of each event, from its properties (where both
+    -- envelopes put them): one warehouse can hold several workspaces. Parsed once here, for
+    -- every model downstream.
+    select
+        *,
+        {{ braze_currents__json_struct(
+            'properties', {'app_group_id': 'VARCHAR', 'app_id': 'VARCHAR'}
+        ) }} as w
+    from first_copies
 )
 
 select
@@ -140,10 +152,12 @@ select
     braze_id,
     device_id,
     timezone,
+    w.app_group_id,
+    w.app_id,
     properties,
     envelope_extras,
     batch_id,
     loaded_at
-from first_copies
+from workspaces
 -- Rows of one type sit together, so each typed model reads only its own row groups.
 order by event_type, event_at
