@@ -7,8 +7,8 @@
 
 {#- DuckDB's json_type() of a JSON text: OBJECT, ARRAY, VARCHAR, BIGINT, UBIGINT, DOUBLE,
     BOOLEAN, NULL (a JSON null); NULL for SQL NULL (and, on Spark, for text that is not JSON).
-    An integer is BIGINT within BIGINT's range, UBIGINT up to 2^64 - 1, DOUBLE beyond; a number
-    with a fraction or an exponent is DOUBLE. -#}
+    An integer is UBIGINT from 0 to 2^64 - 1, BIGINT when negative within BIGINT's range, DOUBLE
+    beyond; a number with a fraction or an exponent is DOUBLE. -#}
 {% macro braze_currents__json_type(json_expr) -%}
     {{- return(adapter.dispatch('braze_currents__json_type', 'braze_currents')(json_expr)) -}}
 {%- endmacro %}
@@ -25,13 +25,14 @@
         when {{ kind }} = 'STRING' then 'VARCHAR'
         when {{ kind }} = 'BOOLEAN' then 'BOOLEAN'
         when {{ kind }} = 'VOID' then 'NULL'
-        when {{ kind }} in ('BIGINT', 'INT', 'SMALLINT', 'TINYINT') then 'BIGINT'
-        when {{ kind }} like 'DECIMAL(%,0)' and trim({{ json_expr }}) rlike '^-?[0-9]+$' then
-            case
-                when cast(trim({{ json_expr }}) as decimal(38, 0)) between -9223372036854775808 and 9223372036854775807
-                    then 'BIGINT'
+        when
+            {{ kind }} in ('BIGINT', 'INT', 'SMALLINT', 'TINYINT')
+            or ({{ kind }} like 'DECIMAL(%,0)' and trim({{ json_expr }}) rlike '^-?[0-9]+$')
+            then case
                 when cast(trim({{ json_expr }}) as decimal(38, 0)) between 0 and 18446744073709551615
                     then 'UBIGINT'
+                when cast(trim({{ json_expr }}) as decimal(38, 0)) >= -9223372036854775808
+                    then 'BIGINT'
                 else 'DOUBLE'
             end
         when {{ kind }} like 'DECIMAL%' or {{ kind }} in ('DOUBLE', 'FLOAT') then 'DOUBLE'
@@ -98,8 +99,8 @@
     end
 {%- endmacro %}
 
-{#- The JSON text of each element of a JSON array, in order (a string keeps its quotes);
-    NULL when `json_expr` is not an array. -#}
+{#- The JSON text of each element of a JSON array, in order (a string keeps its quotes); no
+    element when `json_expr` is not an array (DuckDB: an empty array, Spark: NULL). -#}
 {% macro braze_currents__json_array_items(json_expr) -%}
     {{- return(adapter.dispatch('braze_currents__json_array_items', 'braze_currents')(json_expr)) -}}
 {%- endmacro %}

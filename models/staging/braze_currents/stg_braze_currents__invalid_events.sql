@@ -48,16 +48,21 @@ select
     batch_id,
     event_index,
     case
-        when {{ braze_currents__json_type('event_json') }} <> 'OBJECT' then 'event is not a JSON object'
+        when {{ braze_currents__json_type('event_json') }} <> 'OBJECT'
+            then 'event is not a JSON object'
         when {{ braze_currents__json_extract('event_json', 'id') }} is null then 'no id'
         when coalesce(e.id, '') = '' then 'id is empty or not text'
-        when {{ braze_currents__json_extract('event_json', 'event_type') }} is null then 'no event_type'
+        when {{ braze_currents__json_extract('event_json', 'event_type') }} is null
+            then 'no event_type'
         when coalesce(e.event_type, '') = '' then 'event_type is empty or not text'
         when time_json is null then 'no time'
         when
             {{ braze_currents__json_type('time_json') }}
             not in ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR')
-            then 'time is not a number (' || lower({{ braze_currents__json_type('time_json') }}) || ')'
+            then
+                'time is not a number ('
+                || lower({{ braze_currents__json_type('time_json') }})
+                || ')'
         when {{ braze_currents__time_seconds('e.time') }} is null then 'time is not a number'
         else 'time is out of range (not seconds between 1970 and 9999)'
     end as reason,
