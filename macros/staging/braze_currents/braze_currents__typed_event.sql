@@ -18,10 +18,15 @@
     and the workspace and app (`app_group_id`, `app_id`: properties keys in Braze's payload,
     parsed once by the stream). Every typed model has `app_group_id`; a type whose payload has no
     such key lists it with `meta: {from_stream: true}` (braze_currents/catalog.py). -#}
+{#- The properties keys the event stream reads itself, for every event type. -#}
+{% macro braze_currents__stream_property_keys() -%}
+    {{ return(['app_group_id', 'app_id']) }}
+{%- endmacro %}
+
 {% macro braze_currents__envelope_columns() -%}
     {{ return(['event_id', 'event_type', 'event_at', 'external_user_id', 'braze_id',
-               'device_id', 'timezone', 'app_group_id', 'app_id', 'properties', 'batch_id',
-               'loaded_at']) }}
+               'device_id', 'timezone'] + braze_currents__stream_property_keys()
+               + ['properties', 'batch_id', 'loaded_at']) }}
 {%- endmacro %}
 
 {#- The typed models of the catalogue, from the graph (models with meta.currents_event_type),

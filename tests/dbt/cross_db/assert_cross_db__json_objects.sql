@@ -8,7 +8,8 @@
 {%- set items = braze_currents__json_array_items -%}
 {%- set element = braze_currents__array_element -%}
 {%- set length = braze_currents__array_length -%}
-{%- set event = "'{\"id\": \"e1\", \"time\": 7.0, \"user\": {\"user_id\": \"u\"}, \"app\": {\"v\": 1}, \"n\": null}'" -%}
+{%- set event = "'{\"id\": \"e1\", \"time\": 7.0, \"user\": {\"user_id\": \"u\"}, "
+    ~ "\"app\": {\"v\": 1}, \"n\": null}'" -%}
 {%- set checks = [
     ('kind object', kind(event), 'OBJECT'),
     ('kind array', kind("'[1, 2]'"), 'ARRAY'),
