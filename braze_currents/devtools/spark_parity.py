@@ -40,11 +40,34 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from braze_currents.catalog import load_catalog
 from braze_currents.config import PROJECT_ROOT
+
+# The 102 typed staging models, one per catalogued event type.
+TYPED_MODELS: tuple[str, ...] = tuple(sorted(e.model for e in load_catalog()))
 
 # The models that build on Spark today, in build order; every other model is listed as not yet
 # comparable. A ported model goes here (and its upstream models with it).
-PORTED_MODELS: tuple[str, ...] = ("stg_braze_currents__loads",)
+PORTED_MODELS: tuple[str, ...] = (
+    "stg_braze_currents__loads",
+    "stg_braze_currents__rejected",
+    "stg_braze_currents__batches",
+    "stg_braze_currents__invalid_events",
+    "stg_braze_currents__events",
+    "stg_braze_currents__message_events",
+    *TYPED_MODELS,
+)
+# Tests the Spark build leaves out, not yet ported (DuckDB SQL): the staging drift warnings, and
+# the unit tests (their fixtures are DuckDB's). The report lists them; --strict fails on them.
+SPARK_EXCLUDED_TESTS: tuple[str, ...] = (
+    "test_type:unit",
+    "test_name:braze_currents__catalogued_properties",
+    "test_name:braze_currents__known_envelope_keys",
+    "test_name:braze_currents__typed_values_convert",
+    "test_name:braze_currents__properties_are_placed",
+)
+# Columns stamped by each run (when the model was built), left out of the comparison.
+VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {"stg_braze_currents__batches": ("staged_at",)}
 RAW_TABLES = ("raw.currents_batches", "raw.currents_rejected", "raw.currents_loads")
 CROSS_DB_TESTS = "path:tests/dbt/cross_db"
 FLOAT_DIGITS = 12
@@ -113,10 +136,27 @@ def compare_rows(
     spark_columns: list[str],
     spark_rows: list[tuple],
     json_columns: set[str] = frozenset(),
+    ignore: set[str] = frozenset(),
 ) -> Comparison:
-    """Compare two relations' rows as multisets, column by column by name (any order)."""
+    """Compare two relations' rows as multisets, column by column by name (any order).
+
+    Columns in `ignore` (stamped anew by each run) must be on both sides and never NULL, and
+    are otherwise left out of the comparison."""
     left = [c.lower() for c in duckdb_columns]
     right = [c.lower() for c in spark_columns]
+    ignored = {c.lower() for c in ignore}
+    for column in sorted(ignored):
+        for engine, columns, rows in (("DuckDB", left, duckdb_rows), ("Spark", right, spark_rows)):
+            if column not in columns:
+                return Comparison(
+                    relation, "different", len(duckdb_rows), len(spark_rows),
+                    detail=f"columns differ: {column} missing on {engine}",
+                )  # fmt: skip
+            if any(row[columns.index(column)] is None for row in rows):
+                return Comparison(
+                    relation, "different", len(duckdb_rows), len(spark_rows),
+                    detail=f"{column} is NULL on {engine}",
+                )  # fmt: skip
     if sorted(left) != sorted(right):
         return Comparison(
             relation,
@@ -126,7 +166,7 @@ def compare_rows(
             detail=f"columns differ: only on DuckDB {sorted(set(left) - set(right))}, "
             f"only on Spark {sorted(set(right) - set(left))}",
         )
-    order = sorted(left)
+    order = sorted(set(left) - ignored)
     json_cols = {c.lower() for c in json_columns}
 
     def keyed(columns, rows):
@@ -175,9 +215,12 @@ class Report:
     phases: list[Phase] = field(default_factory=list)
     ported: list[str] = field(default_factory=list)
     not_yet_ported: list[str] = field(default_factory=list)
+    tests_not_on_spark: list[str] = field(default_factory=list)
 
     def ok(self, strict: bool = False) -> bool:
-        return all(p.ok for p in self.phases) and not (strict and self.not_yet_ported)
+        return all(p.ok for p in self.phases) and not (
+            strict and (self.not_yet_ported or self.tests_not_on_spark)
+        )
 
     def summary(self) -> str:
         lines = []
@@ -195,6 +238,9 @@ class Report:
         )
         if self.not_yet_ported:
             lines.append("   " + ", ".join(self.not_yet_ported))
+        if self.tests_not_on_spark:
+            lines.append("tests left out of the Spark build (not yet ported):")
+            lines.append("   " + ", ".join(self.tests_not_on_spark))
         return "\n".join(lines)
 
 
@@ -239,7 +285,8 @@ def generate_inputs(ws: Workspace, events: int) -> list[Path]:
     faults = ["--duplicate-rate", "0.05", "--batch-redelivery-rate", "0.05"]
     faults += ["--malformed-rate", "0.02", "--bad-event-rate", "0.01"]
     faults += ["--unknown-type-rate", "0.01", "--drift-rate", "0.02"]
-    common = ["--quiet", "--users", "40", "--days", "1"]
+    # Both envelopes (Custom HTTP and flat), event by event.
+    common = ["--quiet", "--users", "40", "--days", "1", "--envelope", "mixed"]
     _script(
         "generate_currents.py", "-o", str(day1), "--events", str(events), "--seed", "11",
         "--start", "2026-10-01", *common, *faults, env=ws.env(),
@@ -252,7 +299,9 @@ def generate_inputs(ws: Workspace, events: int) -> list[Path]:
 
 
 def _selection() -> list[str]:
-    return ["--select", *PORTED_MODELS, CROSS_DB_TESTS]
+    # Cautious: a test runs only when every model it reads is selected (a mart's relationship
+    # to a staging model waits for the mart).
+    return ["--select", *PORTED_MODELS, CROSS_DB_TESTS, "--indirect-selection", "cautious"]
 
 
 def build_duckdb(ws: Workspace, full_refresh: bool) -> str:
@@ -278,7 +327,10 @@ def build_spark(ws: Workspace, full_refresh: bool) -> str:
     res = runner.invoke(["run-operation", "braze_currents__register_landing", *common])
     if not res.success:
         return f"failed: registering the landing: {res.exception}"
-    res = runner.invoke(["build", *_selection(), *common, *(["--full-refresh"] * full_refresh)])
+    res = runner.invoke(
+        ["build", *_selection(), "--exclude", *SPARK_EXCLUDED_TESTS, *common]
+        + ["--full-refresh"] * full_refresh
+    )
     if res.success:
         return "ok"
     failures = [
@@ -336,12 +388,13 @@ def compare(ws: Workspace, relation: str) -> Comparison:
         s_cols, s_rows = read_spark(relation)
     except Exception as exc:
         return Comparison(relation, "missing", len(d_rows), detail=f"Spark: {str(exc)[:300]}")
-    return compare_rows(relation, d_cols, d_rows, s_cols, s_rows, json_cols)
+    ignore = set(VOLATILE_COLUMNS.get(relation.split(".")[-1], ()))
+    return compare_rows(relation, d_cols, d_rows, s_cols, s_rows, json_cols, ignore)
 
 
 def run(workdir: Path, events: int = 3000) -> Report:
     ws = Workspace(workdir)
-    report = Report(ported=list(PORTED_MODELS))
+    report = Report(ported=list(PORTED_MODELS), tests_not_on_spark=list(SPARK_EXCLUDED_TESTS))
     inputs = generate_inputs(ws, events)
     for name, path, full in (("full build, day 1", inputs[0], True),
                              ("incremental build, day 2", inputs[1], False)):  # fmt: skip

@@ -39,3 +39,18 @@
 {% macro spark__braze_currents__array_agg_sorted(expr) -%}
     array_sort(collect_list({{ expr }}))
 {%- endmacro %}
+
+{#- The distinct values of `expr` (NULLs left out), sorted, joined by `separator` (a Jinja
+    string), as an aggregate: DuckDB's string_agg(distinct ... order by ...), Spark's
+    array_join(array_sort(collect_set(...))). -#}
+{% macro braze_currents__string_agg_distinct(expr, separator) -%}
+    {{- return(adapter.dispatch('braze_currents__string_agg_distinct', 'braze_currents')(expr, separator)) -}}
+{%- endmacro %}
+
+{% macro default__braze_currents__string_agg_distinct(expr, separator) -%}
+    string_agg(distinct {{ expr }}, {{ braze_currents__string_literal(separator) }} order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__braze_currents__string_agg_distinct(expr, separator) -%}
+    array_join(array_sort(collect_set({{ expr }})), {{ braze_currents__string_literal(separator) }})
+{%- endmacro %}

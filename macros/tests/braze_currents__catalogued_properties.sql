@@ -14,6 +14,10 @@
         {%- for f in braze_currents__property_columns(braze_currents__catalogue_entry(node)) if not f.companion -%}
             {%- do known.append((node.config.meta.currents_event_type, f.key)) -%}
         {%- endfor -%}
+        {#- read by the event stream for every type (app_group_id, app_id) -#}
+        {%- for key in braze_currents__stream_property_keys() -%}
+            {%- do known.append((node.config.meta.currents_event_type, key)) -%}
+        {%- endfor -%}
     {%- endfor -%}
 {%- endif %}
 

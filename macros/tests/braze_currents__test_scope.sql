@@ -33,10 +33,10 @@
     {%- endif -%}
     {%- set loads_sql -%}
         select
-            min(loaded_at) filter (
-                where staged_at = (select max(staged_at) from {{ batches }})
-            )::varchar as earliest_of_latest_run,
-            min(loaded_at)::varchar as earliest
+            cast(min(case
+                when staged_at = (select max(staged_at) from {{ batches }}) then loaded_at
+            end) as {{ dbt.type_string() }}) as earliest_of_latest_run,
+            cast(min(loaded_at) as {{ dbt.type_string() }}) as earliest
         from {{ batches }}
     {%- endset -%}
     {%- set loads = run_query(loads_sql).rows[0] -%}

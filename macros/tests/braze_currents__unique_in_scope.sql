@@ -22,7 +22,7 @@ from {{ model }}
 {%- if scope == 'true' %}
 where {{ column_name }} is not null
 {%- else %}
-semi join (
+{{ braze_currents__semi_join() }} (
     select {{ column_name }} as new_key
     from {{ model }}
     where {{ scope }}

@@ -138,10 +138,10 @@ typed_rows as (
     {%- endfor %}
     {%- if not typed_models %}
     select
-        null::varchar as event_id,
-        null::varchar as event_type,
-        null::varchar as catalogued_event_type,
-        null::varchar as model_name
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as {{ dbt.type_string() }}) as catalogued_event_type,
+        cast(null as {{ dbt.type_string() }}) as model_name
     where false
     {%- endif %}
 ),
@@ -151,7 +151,7 @@ typed as (
         event_id,
         count(*) as copies,
         bool_and(event_type = catalogued_event_type) as in_its_model,
-        string_agg(distinct model_name, ', ' order by model_name) as models
+        {{ braze_currents__string_agg_distinct('model_name', ', ') }} as models
     from typed_rows
     group by event_id
 ),
@@ -182,7 +182,9 @@ compared as (
             when catalogued.event_id is null
                 then 'unexpected: a typed row that is no event of a catalogued type'
             when typed.copies > 1
-                then 'doubled: ' || typed.copies || ' typed rows'
+                then concat(
+                    'doubled: ', cast(typed.copies as {{ dbt.type_string() }}), ' typed rows'
+                )
             when not typed.in_its_model
                 then 'misplaced: in the model of another event type'
         end as problem

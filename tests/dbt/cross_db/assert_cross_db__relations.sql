@@ -1,6 +1,7 @@
 {#- The cross-database macros that aggregate or unnest give the same rows on every engine:
     max_by/min_by (NULL orderings ignored, a NULL value of the chosen row returned) and
-    unnest_with_index (positions from 1, no row for an empty or NULL array). One row per
+    string_agg_distinct (sorted, NULLs left out), unnest_with_index (positions from 1, no row
+    for an empty or NULL array). One row per
     check whose value differs from the expected one. -#}
 {%- set s = dbt.type_string() -%}
 
@@ -47,7 +48,8 @@ by_group as (
     select
         grp,
         {{ braze_currents__max_by('val', 'ord') }} as max_val,
-        {{ braze_currents__min_by('val', 'ord') }} as min_val
+        {{ braze_currents__min_by('val', 'ord') }} as min_val,
+        {{ braze_currents__string_agg_distinct('val', ', ') }} as all_vals
     from ranked
     group by grp
 ),
@@ -123,6 +125,20 @@ checks as (
         'u' as expected
     from by_group
     where grp = 'c'
+    union all
+    select
+        'string_agg_distinct' as check_name,
+        all_vals as actual,
+        'x, y, z' as expected
+    from by_group
+    where grp = 'a'
+    union all
+    select
+        'string_agg_distinct null' as check_name,
+        all_vals as actual,
+        'w' as expected
+    from by_group
+    where grp = 'b'
     union all
     select
         'unnest' as check_name,
