@@ -5,6 +5,7 @@
 {%- set journey_events = marts__canvas_journey_models() %}
 {#- Columns only some of the event types have, with their type. #}
 {%- set optional_columns = {
+    'app_group_id': 'varchar',
     'experiment_step_id': 'varchar',
     'experiment_split_id': 'varchar',
     'in_control_group': 'boolean',
