@@ -211,7 +211,11 @@ def test_two_workspaces_with_the_same_campaigns_never_mix(tmp_path, dbt_target):
     other = "00000000-0000-4000-8000-0000000000b2"
     second_workspace(first, tmp_path / "second.ndjson", other)
     wh = Warehouse(tmp_path / "w" / "currents.duckdb", dbt_target)
-    wh.load(first, tmp_path / "second.ndjson")
+    # One workspace, then the other, as two connectors' batches arrive: the second build is
+    # incremental and must fold nothing of the second into the first (shared session ids).
+    wh.load(first)
+    assert build(wh) == {}
+    wh.load(tmp_path / "second.ndjson")
     assert build(wh) == {}
     [ours] = wh.query(
         "select distinct app_group_id from marts.fct_message_engagement "
