@@ -19,6 +19,7 @@ journey_events as (
 per_user as (
     select
         event_at::date as event_date,
+        app_group_id,
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
@@ -42,6 +43,7 @@ per_user as (
 per_step as (
     select
         event_date,
+        app_group_id,
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
@@ -69,6 +71,7 @@ per_step as (
 
 select
     event_date,
+    app_group_id,
     canvas_id,
     canvas_variation_id,
     canvas_step_id,

@@ -9,6 +9,7 @@
 
 select
     event_at::date as event_date,
+    app_group_id,
     name as event_name,
     count(*) as events,
     count(distinct braze_id) as users,

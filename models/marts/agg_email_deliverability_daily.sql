@@ -15,6 +15,7 @@ with
 outcomes as (
     select
         event_at::date as event_date,
+        app_group_id,
         sending_domain,
         esp,
         ip_pool,
@@ -35,6 +36,7 @@ outcomes as (
 
 select
     event_date,
+    app_group_id,
     sending_domain,
     esp,
     ip_pool,

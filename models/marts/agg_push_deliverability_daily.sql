@@ -12,6 +12,7 @@ with
 outcomes as (
     select
         event_at::date as event_date,
+        app_group_id,
         platform,
         count(*) filter (where action = 'send') as sends,
         count(*) filter (where action = 'bounce') as bounces,
@@ -26,6 +27,7 @@ outcomes as (
 
 select
     event_date,
+    app_group_id,
     platform,
     sends,
     bounces,

@@ -12,6 +12,7 @@
 
 select
     event_at::date as event_date,
+    app_group_id,
     carrier,
     provider_error_code,
     count(*) filter (where action = 'send') as sends,

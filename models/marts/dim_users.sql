@@ -8,6 +8,9 @@
 -- A run rebuilds the users that new loads brought events for, from everything known about them
 -- (the facts are columnar tables; only the rare subscription events are parsed again).
 
+{%- set session_start = marts__session_models()
+    | selectattr('session_event', 'equalto', 'start') | first %}
+
 with
 
 touched_users as (
@@ -38,22 +41,28 @@ profiles as (
         max(event_at) as last_event_at,
         arg_max(timezone, event_at) filter (where timezone is not null) as timezone,
         count(distinct device_id) as device_count,
-        count(*) filter (where event_type = 'users.behaviors.app.SessionStart') as session_count,
+        count(*) filter (where event_type = '{{ session_start.event_type }}') as session_count,
         max(loaded_at) as loaded_at
     from events
     group by external_user_id
 ),
 
 message_events as (
+    -- Engagements: the actions the seed braze_currents__message_actions flags, machine opens
+    -- excepted.
     select
-        external_user_id,
-        channel,
-        action,
-        event_at,
-        action in {{ marts__engagement_action_list() }}
-        and not coalesce(is_machine_open, false) as is_engagement
-    from {{ ref('fct_message_engagement') }}
-    where external_user_id in (select touched_users.external_user_id from touched_users)
+        message_events.external_user_id,
+        message_events.channel,
+        message_events.action,
+        message_events.event_at,
+        coalesce(actions.is_engagement, false)
+        and not coalesce(message_events.is_machine_open, false) as is_engagement
+    from {{ ref('fct_message_engagement') }} as message_events
+    left join {{ ref('braze_currents__message_actions') }} as actions
+        on message_events.action = actions.action
+    where
+        message_events.external_user_id
+        in (select touched_users.external_user_id from touched_users)
 ),
 
 channel_actions as (

@@ -5,10 +5,11 @@
     on_schema_change='fail',
 ) }}
 
--- A session's start and end can arrive in different loads: a run folds the new events of a
--- session into the row it already has. Every fold below (min, max, bool_or, the duration of
--- the latest end) gives the same row whatever the order the events came in, and reading an
--- event twice changes nothing.
+-- One row per session of a workspace (`app_group_id`, `session_id`). A session's start and end
+-- can arrive in different loads: a run folds the new events of a session into the row it
+-- already has (it rebuilds every workspace's row of the session ids it reads, the unique key).
+-- Every fold below (min, max, bool_or, the duration of the latest end) gives the same row
+-- whatever the order the events came in, and reading an event twice changes nothing.
 
 with
 
@@ -20,6 +21,7 @@ new_session_events as (
 
 new_sessions as (
     select
+        app_group_id,
         session_id,
         min(event_at) filter (where session_event in ('start', 'first_session')) as started_at,
         max(event_at) filter (where session_event = 'end') as ended_at,
@@ -33,7 +35,7 @@ new_sessions as (
         max(platform) as platform,
         max(loaded_at) as loaded_at
     from new_session_events
-    group by session_id
+    group by app_group_id, session_id
 ),
 
 session_versions as (
@@ -44,6 +46,7 @@ session_versions as (
     {%- if is_incremental() %}
         union all
         select
+            app_group_id,
             session_id,
             started_at,
             ended_at,
@@ -63,6 +66,7 @@ session_versions as (
 
 folded as (
     select
+        app_group_id,
         session_id,
         min(started_at) as started_at,
         max(ended_at) as ended_at,
@@ -73,13 +77,15 @@ folded as (
         max(device_id) as device_id,
         max(app_id) as app_id,
         max(platform) as platform,
-        -- The load that changed the row last, so the daily marts see the change.
-        max(loaded_at) filter (where is_new) as loaded_at
+        -- The load that changed the row last, so the daily marts see the change (the row of
+        -- another workspace that shares the session id keeps its own).
+        coalesce(max(loaded_at) filter (where is_new), max(loaded_at)) as loaded_at
     from session_versions
-    group by session_id
+    group by app_group_id, session_id
 )
 
 select
+    app_group_id,
     session_id,
     braze_id,
     external_user_id,

@@ -229,3 +229,68 @@ def test_workspace_is_carried_into_the_marts(built_warehouse):
     )
     assert by_workspace == sends
     assert wh.scalar("select count(app_group_id) from marts.fct_message_sends") > 0
+
+
+def most_asked() -> list[str]:
+    """The queries of the guide's "questions asked most" section, in order."""
+    from test_marts import GUIDE
+
+    text = GUIDE.read_text()
+    return re.findall(r"```sql\n(.*?)```", text[text.index("## 7. ") :], re.S)
+
+
+def test_the_most_asked_queries_answer_from_the_marts_what_the_events_say(built_warehouse):
+    """Each "done when" query of the guide, run on the marts, against the facts it sums."""
+    wh = built_warehouse
+    daily, lifetime, funnel, revenue, deliverability, engaged, lateness = most_asked()
+
+    # Daily and lifetime campaign performance by name and channel: every send and message.
+    sends = wh.scalar(f"select sum(sends) from ({daily})")
+    assert sends == wh.scalar(
+        "select count(*) from marts.fct_message_engagement "
+        "where action = 'send' and campaign_id is not null"
+    )
+    assert (
+        sends > 0 and wh.scalar(f"select count(*) from ({daily}) where campaign_name is null") == 0
+    )
+    assert wh.scalar(f"select sum(messages) from ({lifetime})") == wh.scalar(
+        "select count(*) from marts.fct_message_sends where campaign_id is not null"
+    )
+
+    # A Canvas funnel by step name in order (the generator names steps in their order).
+    rows = wh.query(
+        f"select app_group_id, canvas_name, step_order, canvas_step_name from ({funnel})"
+    )
+
+    def nulls_last(row):
+        return [(value is None, value) for value in row[:3]]
+
+    assert rows == sorted(rows, key=nulls_last)
+    assert all(name == f"Step {order}" for _, _, order, name in rows if order is not None)
+    assert len({r[1] for r in rows}) > 2
+
+    # Revenue per day and currency, with at most three top products.
+    got = wh.query(f"select sum(purchases), max(len(top_products)) from ({revenue})")[0]
+    assert got == (wh.scalar("select count(*) from marts.fct_purchases"), 3)
+
+    # Deliverability by mailbox provider: every delivered or bounced email.
+    by_provider = dict(wh.query(f"select mailbox_provider, processed from ({deliverability})"))
+    assert sum(by_provider.values()) == wh.scalar(
+        "select count(*) from marts.fct_message_deliverability "
+        "where channel = 'email' and action in ('delivery', 'bounce', 'soft_bounce')"
+    )
+    assert {"Gmail", "Yahoo", "Microsoft", "Apple"} <= set(by_provider)
+
+    # The most engaged users of the last 7 days: the first is the one with most engagements.
+    top = wh.query(engaged)
+    most = wh.scalar(
+        "select max(n) from (select app_group_id, braze_id, sum(engagements_7d) as n "
+        "from marts.agg_user_engagement_recent group by all)"
+    )
+    assert top and top[0][3] == most > 0
+    assert [r[3] for r in top] == sorted((r[3] for r in top), reverse=True)
+
+    # Event volume and lateness per type and day: every event of the stream.
+    assert wh.scalar(f"select sum(events) from ({lateness})") == wh.scalar(
+        "select count(*) from staging.stg_braze_currents__events"
+    )
