@@ -19,9 +19,9 @@
 ] %}
 {#- Columns only some of the event types have, with their type. #}
 {%- set optional_columns = {
-    'experiment_step_id': 'varchar',
-    'experiment_split_id': 'varchar',
-    'in_control_group': 'boolean',
+    'experiment_step_id': dbt.type_string(),
+    'experiment_split_id': dbt.type_string(),
+    'in_control_group': dbt.type_boolean(),
 } %}
 
 {% for source in journey_events %}
@@ -32,7 +32,7 @@
         {%- if source.exit_reason %}
             '{{ source.exit_reason }}' as exit_reason,
         {%- else %}
-            cast(null as varchar) as exit_reason,
+            cast(null as {{ dbt.type_string() }}) as exit_reason,
         {%- endif %}
         canvas_id,
         canvas_name,

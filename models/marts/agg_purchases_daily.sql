@@ -1,16 +1,11 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 {%- set rebuild = marts__days_to_rebuild([ref('fct_purchases')]) %}
 
 -- Revenue is summed within one currency, never across: a row is one day, product and currency.
 
 select
-    event_at::date as event_date,
+    cast(event_at as date) as event_date,
     product_id,
     currency,
     count(*) as purchases,
