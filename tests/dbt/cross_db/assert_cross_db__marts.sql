@@ -223,6 +223,17 @@ checks as (
         '24,25,25,4' as expected
     union all
     select
+        'full match' as check_name,
+        concat_ws(
+            ',',
+            {%- for text in ['EUR', 'EURO', 'xEUR', 'eur'] %}
+                cast({{ braze_currents__regex_full_match("'" ~ text ~ "'", '[A-Z]{3}') }}
+                    as {{ s }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as actual,
+        'true,false,false,false' as expected
+    union all
+    select
         'ratio by zero is null' as check_name,
         cast({{ marts__ratio('cast(1.5 as double)', 'cast(0 as double)') }} as {{ s }}) as actual,
         {{ null_text }} as expected
