@@ -76,10 +76,12 @@ def parse_catalog(document: dict) -> tuple[EventType, ...]:
         envelope, fields = [], []
         for column in model.get("columns", []):
             name = column["name"]
-            if name in ENVELOPE_COLUMNS:
+            column_meta = column.get("meta") or {}
+            # A column the stream gives a type whose payload lacks the key (app_group_id):
+            # neither a properties field nor generated.
+            if name in ENVELOPE_COLUMNS or column_meta.get("from_stream"):
                 envelope.append(name)
                 continue
-            column_meta = column.get("meta") or {}
             key = column_meta.get("json_key", name)
             fields.append(
                 Field(

@@ -18,13 +18,21 @@
 {%- endmacro %}
 
 {% macro default__braze_currents__json_struct(json_expr, spec) -%}
-    from_json({{ json_expr }}, '{{ tojson(spec) }}')
+    from_json({{ json_expr }}, {{ braze_currents__string_literal(tojson(spec)) }})
 {%- endmacro %}
 
+{#- The text and the VARIANT of the JSON are parsed once, and each field reads them through a
+    lambda variable (`element_at(transform(array(...), parsed -> ...), 1)`): written field by
+    field, the SQL would repeat both parses for every field, and a view of a wide typed model
+    would outgrow what a Hive metastore stores of a view's text. -#}
 {% macro spark__braze_currents__json_struct(json_expr, spec) -%}
-    {%- set text = 'from_json(' ~ json_expr ~ ", '" ~ braze_currents__spark_text_schema(spec) ~ "')" -%}
-    {%- set variant = 'try_parse_json(' ~ json_expr ~ ')' -%}
-    {{- braze_currents__spark_named_struct(spec, text, variant, '$') -}}
+    element_at(transform(
+        array(named_struct(
+            'text', from_json({{ json_expr }}, '{{ braze_currents__spark_text_schema(spec) }}'),
+            'variant', try_parse_json({{ json_expr }})
+        )),
+        json_parsed -> {{ braze_currents__spark_named_struct(spec, 'json_parsed.text', 'json_parsed.variant', '$') }}
+    ), 1)
 {%- endmacro %}
 
 {#- One value of a JSON object, by key, as `data_type` (the rules of braze_currents__json_struct). -#}

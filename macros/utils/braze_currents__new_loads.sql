@@ -26,7 +26,7 @@
         {{- return('true') -}}
     {%- endif -%}
     {%- set newest_sql -%}
-        select max(loaded_at)::varchar as newest from {{ this }}
+        select cast(max(loaded_at) as {{ dbt.type_string() }}) as newest from {{ this }}
     {%- endset -%}
     {%- set newest = run_query(newest_sql).rows[0][0] -%}
     {%- if newest is none -%}

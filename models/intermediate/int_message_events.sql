@@ -1,35 +1,17 @@
--- Every users.messages.* event, of every channel (Braze's next channel too), with the fields
--- the marts read parsed once from `properties`. A view: a query that filters on loaded_at or
--- event_at parses only the rows it keeps.
+-- Every users.messages.* event, of every channel (Braze's next channel too), with what the
+-- marts derive from it: the channel and the action from the event type, the machine open as a
+-- boolean, the recipient's domain. The fields come parsed from staging
+-- (stg_braze_currents__message_events). A view: a query that filters on loaded_at or event_at
+-- reads only the rows it keeps.
 
 with
 
-events as (
-    select *
-    from {{ ref('stg_braze_currents__events') }}
-    where event_type like 'users.messages.%'
-),
-
-parsed as (
+messages as (
     select
         *,
         {{ marts__message_channel('event_type') }} as channel,
-        {{ marts__message_action('event_type') }} as action,
-        from_json(properties, '{
-            "campaign_id": "VARCHAR", "campaign_name": "VARCHAR",
-            "message_variation_id": "VARCHAR", "message_variation_name": "VARCHAR",
-            "canvas_id": "VARCHAR", "canvas_name": "VARCHAR",
-            "canvas_variation_id": "VARCHAR", "canvas_variation_name": "VARCHAR",
-            "canvas_step_id": "VARCHAR", "canvas_step_name": "VARCHAR",
-            "dispatch_id": "VARCHAR", "send_id": "VARCHAR",
-            "app_group_id": "VARCHAR", "app_id": "VARCHAR", "platform": "VARCHAR",
-            "machine_open": "VARCHAR",
-            "email_address": "VARCHAR", "recipient_domain": "VARCHAR",
-            "from_domain": "VARCHAR", "esp": "VARCHAR", "ip_pool": "VARCHAR",
-            "sending_ip": "VARCHAR", "mailbox_provider": "VARCHAR",
-            "carrier": "VARCHAR", "provider_error_code": "VARCHAR"
-        }') as p
-    from events
+        {{ marts__message_action('event_type') }} as action
+    from {{ ref('stg_braze_currents__message_events') }}
 )
 
 select
@@ -38,37 +20,42 @@ select
     event_at,
     channel,
     action,
-    p.campaign_id,
-    p.campaign_name,
-    p.message_variation_id,
-    p.message_variation_name,
-    p.canvas_id,
-    p.canvas_name,
-    p.canvas_variation_id,
-    p.canvas_variation_name,
-    p.canvas_step_id,
-    p.canvas_step_name,
-    p.dispatch_id,
-    p.send_id,
+    campaign_id,
+    campaign_name,
+    message_variation_id,
+    message_variation_name,
+    canvas_id,
+    canvas_name,
+    canvas_variation_id,
+    canvas_variation_name,
+    canvas_step_id,
+    canvas_step_name,
+    dispatch_id,
+    send_id,
     external_user_id,
     braze_id,
     device_id,
     -- The Braze workspace (app group) and app: one warehouse can hold several workspaces.
-    p.app_group_id,
-    p.app_id,
-    p.platform,
+    app_group_id,
+    app_id,
+    platform,
     case
-        when channel = 'email' and action = 'open' then try_cast(p.machine_open as boolean)
+        when channel = 'email' and action = 'open'
+            then try_cast(machine_open as {{ dbt.type_boolean() }})
     end as is_machine_open,
     -- The recipient's domain, not the address: the marts need no personal data.
-    lower(coalesce(p.recipient_domain, nullif(split_part(p.email_address, '@', 2), '')))
-        as recipient_domain,
-    p.from_domain,
-    p.esp,
-    p.ip_pool,
-    p.sending_ip,
-    p.mailbox_provider,
-    p.carrier,
-    p.provider_error_code,
+    lower(
+        coalesce(
+            recipient_domain,
+            nullif({{ dbt.split_part('email_address', "'@'", 2) }}, '')
+        )
+    ) as recipient_domain,
+    from_domain,
+    esp,
+    ip_pool,
+    sending_ip,
+    mailbox_provider,
+    carrier,
+    provider_error_code,
     loaded_at
-from parsed
+from messages

@@ -96,3 +96,26 @@ def test_retired_types_are_catalogued_with_their_fields():
         for f in retired["users.messages.pushnotification.InfluencedOpen"].fields
     }
     assert influenced["number_custom_attributes"] == "json"
+
+
+def test_every_type_lists_its_workspace_read_from_the_stream_where_braze_sends_none():
+    doc = yaml.safe_load(CATALOG_PATH.read_text())
+    catalog = {e.model: e for e in load_catalog()}
+    from_stream = set()
+    for model in doc["models"]:
+        columns = {c["name"]: c for c in model["columns"]}
+        assert "app_group_id" in columns, model["name"]
+        if (columns["app_group_id"].get("meta") or {}).get("from_stream"):
+            from_stream.add(model["name"])
+            # not a key of the type's payload: neither a field nor generated
+            assert "app_group_id" in catalog[model["name"]].envelope
+            assert "app_group_id" not in {f.name for f in catalog[model["name"]].fields}
+    assert from_stream == {
+        "stg_braze_currents__agent_executions",
+        "stg_braze_currents__agent_tool_invocations",
+        "stg_braze_currents__canvas_experiment_step_conversions",
+        "stg_braze_currents__canvas_experiment_step_split_entries",
+        "stg_braze_currents__news_feed_card_clicks",
+        "stg_braze_currents__news_feed_card_impressions",
+        "stg_braze_currents__news_feed_impressions",
+    }

@@ -106,3 +106,50 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path, dbt_target):
         b = full.query(f"select {key} from staging.{model} order by all")
         assert a == b, model
         assert a, model
+
+
+def test_the_workspace_and_app_are_columns_of_the_stream(built_warehouse):
+    """app_group_id and app_id come with the event (from its properties, either envelope), so
+    one warehouse can hold several Braze workspaces; NULL only where the event has none."""
+    wh = built_warehouse
+    rows = wh.query(
+        """
+        select
+            count(*) filter (where app_group_id is distinct from properties->>'app_group_id'),
+            count(*) filter (where app_id is distinct from properties->>'app_id'),
+            count(*) filter (where app_group_id is not null),
+            count(*) filter (where app_id is not null),
+            count(*) filter (where app_group_id is null and properties->>'app_group_id' is null),
+            count(*)
+        from staging.stg_braze_currents__events
+        """
+    )[0]
+    mismatched_group, mismatched_app, groups, apps, without_group, total = rows
+    assert (mismatched_group, mismatched_app) == (0, 0)
+    assert 0 < apps < groups < total
+    assert without_group == total - groups  # the types Braze sends no app_group_id for
+
+
+def test_every_typed_model_carries_the_workspace_of_the_stream(built_warehouse):
+    from braze_currents.catalog import load_catalog
+
+    wh = built_warehouse
+    differing = []
+    for e in load_catalog():
+        columns = {
+            r[0]
+            for r in wh.query(
+                "select column_name from information_schema.columns "
+                f"where table_schema = 'staging' and table_name = '{e.model}'"
+            )
+        }
+        assert "app_group_id" in columns, e.model
+        shared = ["app_group_id"] + (["app_id"] if "app_id" in columns else [])
+        on = " and ".join(f"t.{c} is not distinct from s.{c}" for c in shared)
+        differing.append(
+            wh.scalar(
+                f"select count(*) from staging.{e.model} as t anti join "
+                f"staging.stg_braze_currents__events as s on t.event_id = s.event_id and {on}"
+            )
+        )
+    assert sum(differing) == 0

@@ -24,17 +24,18 @@
 {"user_id": "VARCHAR", "external_user_id": "VARCHAR", "device_id": "VARCHAR", "timezone": "VARCHAR"}
 {%- endmacro %}
 
+{#- What the batch check reads of each event of a batch. -#}
 {% macro braze_currents__key_spec() -%}
-[{"id": "VARCHAR", "event_type": "VARCHAR", "time": "JSON"}]
+{"id": "VARCHAR", "event_type": "VARCHAR", "time": "JSON"}
 {%- endmacro %}
 
 {#- The seconds of a `time` read as JSON: a number, or text holding one; NULL otherwise. -#}
 {% macro braze_currents__time_seconds(time) -%}
     case
-        when json_type({{ time }}) in ('UBIGINT', 'BIGINT', 'DOUBLE')
-            then {{ time }}::double
-        when json_type({{ time }}) = 'VARCHAR'
-            then try_cast({{ time }} ->> '$' as double)
+        when {{ braze_currents__json_type(time) }} in ('UBIGINT', 'BIGINT', 'DOUBLE')
+            then cast({{ time }} as double)
+        when {{ braze_currents__json_type(time) }} = 'VARCHAR'
+            then try_cast({{ braze_currents__json_string_value(time) }} as double)
     end
 {%- endmacro %}
 
@@ -48,7 +49,7 @@
 {%- endmacro %}
 
 {% macro braze_currents__unix_to_timestamp(seconds) -%}
-    make_timestamp(({{ seconds }} * 1000000)::bigint)
+    {{ braze_currents__timestamp_from_unix_seconds(seconds) }}
 {%- endmacro %}
 
 {#- The keys of the envelope, by envelope. -#}
@@ -61,27 +62,28 @@
     {{ return(['user_id', 'external_user_id', 'device_id', 'timezone']) }}
 {%- endmacro %}
 
-{#- A JSON merge patch that removes `keys` from an object. -#}
-{% macro braze_currents__remove_keys_patch(keys) -%}
-    '{ {%- for key in keys %}"{{ key }}": null{{ ", " if not loop.last }}{% endfor -%} }'
+{#- A field of the from_json() struct `e` of an event (quoted: `user` is a keyword). -#}
+{% macro braze_currents__envelope_field(e, key) -%}
+    {{ e }}.{{ adapter.quote(key) }}
 {%- endmacro %}
 
 {#- Whether an event (`e`: its from_json() struct) is flat. -#}
 {% macro braze_currents__is_flat(event_json, e) -%}
     (
-        json_type({{ e }}."user") is distinct from 'OBJECT'
-        and json_type({{ e }}.properties) is distinct from 'OBJECT'
+        {{ braze_currents__json_type(braze_currents__envelope_field(e, 'user')) }} is distinct from 'OBJECT'
+        and {{ braze_currents__json_type(e ~ '.properties') }} is distinct from 'OBJECT'
     )
 {%- endmacro %}
 
 {#- The object a `properties` sent as JSON text holds; NULL when it holds no object. -#}
 {% macro braze_currents__properties_text_object(properties) -%}
+    {%- set text = braze_currents__json_string_value(properties) -%}
     case
         when
-            json_type({{ properties }}) = 'VARCHAR'
-            and json_valid({{ properties }} ->> '$')
-            and json_type(({{ properties }} ->> '$')) = 'OBJECT'
-            then json({{ properties }} ->> '$')
+            {{ braze_currents__json_type(properties) }} = 'VARCHAR'
+            and {{ braze_currents__json_is_valid(text) }}
+            and {{ braze_currents__json_type('(' ~ text ~ ')') }} = 'OBJECT'
+            then {{ braze_currents__json_parse(text) }}
     end
 {%- endmacro %}
 
@@ -104,11 +106,11 @@
     {%- if fields -%}
         case {{ event_type }}
             {%- for type, field in fields %}
-            when '{{ type | replace("'", "''") }}' then '{{ field | replace("'", "''") }}'
+            when {{ braze_currents__string_literal(type) }} then {{ braze_currents__string_literal(field) }}
             {%- endfor %}
         end
     {%- else -%}
-        null::varchar
+        cast(null as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -119,32 +121,23 @@
     - Custom HTTP: the `properties` itself (a JSON string, a list, ...);
     - flat: under the catalogue's field (else `properties`), as it came. -#}
 {% macro braze_currents__event_properties(event_json, e) -%}
+    {%- set without_envelope = braze_currents__json_remove_keys(event_json, braze_currents__envelope_keys()) -%}
+    {%- set text_object = braze_currents__properties_text_object(e ~ '.properties') -%}
     case
         when not {{ braze_currents__is_flat(event_json, e) }}
-            then coalesce({{ braze_currents__properties_text_object(e ~ '.properties') }}, {{ e }}.properties)
+            then coalesce({{ text_object }}, {{ e }}.properties)
         when {{ e }}.properties is null
-            then json_merge_patch(
-                {{ event_json }}, {{ braze_currents__remove_keys_patch(braze_currents__envelope_keys()) }}
-            )
-        else json_merge_patch(
-            json_merge_patch(
-                {{ event_json }}, {{ braze_currents__remove_keys_patch(braze_currents__envelope_keys()) }}
-            ),
-            case
-                when {{ braze_currents__storage_field(e ~ '.event_type') }} is not null
-                    then json_object(
-                        {{ braze_currents__storage_field(e ~ '.event_type') }},
-                        coalesce(
-                            {{ braze_currents__properties_text_object(e ~ '.properties') }},
-                            {{ e }}.properties
-                        )
-                    )
-                else coalesce(
-                    {{ braze_currents__properties_text_object(e ~ '.properties') }},
-                    json_object('properties', {{ e }}.properties)
-                )
-            end
-        )
+            then {{ without_envelope }}
+        else {{ braze_currents__json_merge(
+            without_envelope,
+            'case when ' ~ braze_currents__storage_field(e ~ '.event_type') ~ ' is not null then '
+            ~ braze_currents__json_object(
+                braze_currents__storage_field(e ~ '.event_type'),
+                'coalesce(' ~ text_object ~ ', ' ~ e ~ '.properties)',
+                key_is_sql=true)
+            ~ ' else coalesce(' ~ text_object ~ ', '
+            ~ braze_currents__json_object('properties', e ~ '.properties') ~ ') end'
+        ) }}
     end
 {%- endmacro %}
 
@@ -152,40 +145,30 @@
     (`{"app": ..., "user": {"alias_name": ...}}`); NULL when there are none, and for flat
     events, whose top-level fields are their properties. -#}
 {% macro braze_currents__envelope_extras(event_json, e) -%}
+    {%- set user = braze_currents__envelope_field(e, 'user') -%}
+    {%- set json_type = braze_currents__type('json') -%}
+    {%- set envelope_keys = "('" ~ braze_currents__envelope_keys() | join("', '") ~ "')" -%}
+    {%- set user_keys = "('" ~ braze_currents__user_keys() | join("', '") ~ "')" -%}
     case
         when
             not {{ braze_currents__is_flat(event_json, e) }}
             and (
-                len(list_filter(
-                    json_keys({{ event_json }}),
-                    lambda k: k not in ('{{ braze_currents__envelope_keys() | join("', '") }}')
-                )) > 0
-                or len(list_filter(
-                    coalesce(json_keys({{ e }}."user"), []),
-                    lambda k: k not in ('{{ braze_currents__user_keys() | join("', '") }}')
-                )) > 0
+                coalesce({{ braze_currents__array_length(braze_currents__array_filter(
+                    braze_currents__json_keys(event_json), 'k', 'k not in ' ~ envelope_keys)) }}, 0) > 0
+                or coalesce({{ braze_currents__array_length(braze_currents__array_filter(
+                    braze_currents__json_keys(user), 'k', 'k not in ' ~ user_keys)) }}, 0) > 0
             )
             then nullif(
-                json_merge_patch(
-                    json_merge_patch(
-                        {{ event_json }},
-                        {{ braze_currents__remove_keys_patch(braze_currents__envelope_keys()) }}
-                    ),
-                    json_object(
-                        'user',
-                        nullif(
-                            json_merge_patch(
-                                case
-                                    when json_type({{ e }}."user") = 'OBJECT' then {{ e }}."user"
-                                    else '{}'::json
-                                end,
-                                {{ braze_currents__remove_keys_patch(braze_currents__user_keys()) }}
-                            ),
-                            '{}'::json
-                        )
-                    )
-                ),
-                '{}'::json
+                {{ braze_currents__json_merge(
+                    braze_currents__json_remove_keys(event_json, braze_currents__envelope_keys()),
+                    braze_currents__json_object('user',
+                        'nullif(' ~ braze_currents__json_remove_keys(
+                            'case when ' ~ braze_currents__json_type(user) ~ " = 'OBJECT' then "
+                            ~ user ~ " else cast('{}' as " ~ json_type ~ ') end',
+                            braze_currents__user_keys())
+                        ~ ", cast('{}' as " ~ json_type ~ '))')
+                ) }},
+                cast('{}' as {{ json_type }})
             )
     end
 {%- endmacro %}

@@ -14,9 +14,14 @@
       text `machine_open`) is the first column's value cast to its own type, NULL when the
       text is not one DuckDB reads as that type. -#}
 
+{#- The columns a typed model takes from stg_braze_currents__events as they are: the envelope,
+    and the workspace and app (`app_group_id`, `app_id`: properties keys in Braze's payload,
+    parsed once by the stream). Every typed model has `app_group_id`; a type whose payload has no
+    such key lists it with `meta: {from_stream: true}` (braze_currents/catalog.py). -#}
 {% macro braze_currents__envelope_columns() -%}
     {{ return(['event_id', 'event_type', 'event_at', 'external_user_id', 'braze_id',
-               'device_id', 'timezone', 'properties', 'batch_id', 'loaded_at']) }}
+               'device_id', 'timezone', 'app_group_id', 'app_id', 'properties', 'batch_id',
+               'loaded_at']) }}
 {%- endmacro %}
 
 {#- The typed models of the catalogue, from the graph (models with meta.currents_event_type),
@@ -114,7 +119,7 @@
     key's first column holds. -#}
 {% macro braze_currents__typed_value(f, struct='typed_properties') -%}
     {%- if f.companion -%}
-        try_cast({{ struct }}.{{ adapter.quote(f.key) }} as {{ f.data_type }})
+        try_cast({{ struct }}.{{ adapter.quote(f.key) }} as {{ braze_currents__type(f.data_type) }})
     {%- else -%}
         {{ struct }}.{{ adapter.quote(f.key) }}
     {%- endif -%}
@@ -146,14 +151,14 @@ with
 events as (
     select *
     from {{ ref('stg_braze_currents__events') }}
-    where event_type = '{{ event_type | replace("'", "''") }}'
+    where event_type = {{ braze_currents__string_literal(event_type) }}
 ),
 
 parsed as (
     select
         *
         {%- if fields %},
-        from_json(properties, '{{ braze_currents__properties_spec(fields) | replace("'", "''") }}') as typed_properties
+        {{ braze_currents__json_struct('properties', braze_currents__properties_spec(fields)) }} as typed_properties
         {%- endif %}
     from events
 )

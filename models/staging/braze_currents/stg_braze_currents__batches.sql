@@ -21,7 +21,7 @@ checked as (
         received_at,
         loaded_at,
         event_count,
-        from_json(events, '{{ braze_currents__key_spec() }}') as event_keys
+        {{ braze_currents__json_struct_array('events', braze_currents__key_spec()) }} as event_keys
     from batches
 )
 
@@ -32,11 +32,10 @@ select
     received_at,
     loaded_at,
     event_count,
-    len(
-        list_filter(
-            event_keys,
-            lambda k: not {{ braze_currents__is_usable_event('k.id', 'k.event_type', 'k.time') }}
-        )
-    ) as invalid_event_count,
-    '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as staged_at
+    {{ braze_currents__array_length(braze_currents__array_filter(
+        'event_keys',
+        'k',
+        'not ' ~ braze_currents__is_usable_event('k.id', 'k.event_type', 'k.time')
+    )) }} as invalid_event_count,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as staged_at
 from checked

@@ -14,29 +14,34 @@ batches as (
 
 unnested as (
     select
-        batch_id,
-        loaded_at,
-        source_line,
-        unnest(range(1, event_count + 1)) as event_index,
-        unnest(json_extract(events, '$[*]')) as event_json
+        batches.batch_id,
+        batches.loaded_at,
+        batches.source_line,
+        items.event_index,
+        items.event_json
     from batches
+    {{ braze_currents__unnest_with_index(
+        braze_currents__json_array_items('batches.events'), 'items', 'event_json', 'event_index'
+    ) }}
 ),
 
 decoded as (
     select
         *,
-        from_json(event_json, '{{ braze_currents__envelope_spec() }}') as e
+        {{ braze_currents__json_struct('event_json', braze_currents__envelope_spec()) }} as e
     from unnested
 ),
 
 with_user as (
     select
         *,
-        from_json(e."user", '{{ braze_currents__user_spec() }}') as u
+        {{ braze_currents__json_struct(
+            braze_currents__envelope_field('e', 'user'), braze_currents__user_spec()
+        ) }} as u
     from decoded
 ),
 
-parsed as materialized (
+parsed as {{ braze_currents__materialized() }} (
     -- One from_json() per event: every field below reads the same parse. Materialized, so
     -- that the filter in `usable` reads these columns instead of parsing again for each field
     -- it tests; it holds the fields, not the event's text (half the memory at 10 M events).
@@ -61,9 +66,20 @@ parsed as materialized (
 
 usable as (
     select
-        * exclude (event_time),
+        event_id,
+        event_type,
         {{ braze_currents__unix_to_timestamp(braze_currents__time_seconds('event_time')) }}
-            as event_at
+            as event_at,
+        external_user_id,
+        braze_id,
+        device_id,
+        timezone,
+        properties,
+        envelope_extras,
+        batch_id,
+        loaded_at,
+        source_line,
+        event_index
     from parsed
     where {{ braze_currents__is_usable_event('event_id', 'event_type', 'event_time') }}
 ),
@@ -74,7 +90,7 @@ existing as (
         select event_id
         from {{ this }}
     {%- else %}
-        select null::varchar as event_id
+        select cast(null as {{ dbt.type_string() }}) as event_id
         where false
     {%- endif %}
 ),
@@ -84,7 +100,7 @@ new_copies as (
     -- whatever else differs (its time, its properties); the first loaded copy stays.
     select usable.*
     from usable
-    anti join existing on usable.event_id = existing.event_id
+    {{ braze_currents__anti_join() }} existing on usable.event_id = existing.event_id
 ),
 
 repeated as (
@@ -101,11 +117,11 @@ first_copies as (
     -- The first loaded copy of each event.
     select new_copies.*
     from new_copies
-    anti join repeated on new_copies.event_id = repeated.event_id
+    {{ braze_currents__anti_join() }} repeated on new_copies.event_id = repeated.event_id
     union all
     select new_copies.*
     from new_copies
-    semi join repeated on new_copies.event_id = repeated.event_id
+    {{ braze_currents__semi_join() }} repeated on new_copies.event_id = repeated.event_id
     qualify row_number() over (
         partition by new_copies.event_id
         order by
@@ -114,6 +130,18 @@ first_copies as (
             new_copies.batch_id,
             new_copies.event_index
     ) = 1
+),
+
+workspaces as (
+    -- The Braze workspace (app group) and app of each event, from its properties (where both
+    -- envelopes put them): one warehouse can hold several workspaces. Parsed once here, for
+    -- every model downstream.
+    select
+        *,
+        {{ braze_currents__json_struct(
+            'properties', {'app_group_id': 'VARCHAR', 'app_id': 'VARCHAR'}
+        ) }} as w
+    from first_copies
 )
 
 select
@@ -124,10 +152,12 @@ select
     braze_id,
     device_id,
     timezone,
+    w.app_group_id,
+    w.app_id,
     properties,
     envelope_extras,
     batch_id,
     loaded_at
-from first_copies
+from workspaces
 -- Rows of one type sit together, so each typed model reads only its own row groups.
 order by event_type, event_at

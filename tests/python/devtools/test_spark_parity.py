@@ -136,3 +136,21 @@ def test_spark_builds_what_is_ported_with_the_rows_duckdb_builds(tmp_path):
         assert compared["raw.currents_batches"]["duckdb_rows"] > 0
         assert compared["raw.currents_rejected"]["duckdb_rows"] > 0  # the faults of day one
     assert report["ok"] and proc.returncode == 0
+
+
+def test_a_column_each_run_stamps_anew_is_left_out_but_must_be_there_on_both():
+    cols = ["id", "staged_at"]
+    a = [(1, AT), (2, AT)]
+    b = [(1, AT + timedelta(seconds=90)), (2, AT + timedelta(seconds=90))]
+    assert not compare_rows("r", cols, a, cols, b).equal
+    assert compare_rows("r", cols, a, cols, b, ignore={"staged_at"}).equal
+    # the other columns still count, and a volatile column may not be missing or NULL
+    assert not compare_rows("r", cols, a, cols, [(1, AT), (3, AT)], ignore={"staged_at"}).equal
+    missing = compare_rows("r", cols, a, ["id"], [(1,), (2,)], ignore={"staged_at"})
+    assert missing.status == "different" and "staged_at" in missing.detail
+    nulls = compare_rows("r", cols, a, cols, [(1, None), (2, AT)], ignore={"staged_at"})
+    assert nulls.status == "different" and "NULL" in nulls.detail
+
+
+def test_the_batch_check_stamp_is_the_only_volatile_column():
+    assert spark_parity.VOLATILE_COLUMNS == {"stg_braze_currents__batches": ("staged_at",)}
