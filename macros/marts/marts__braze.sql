@@ -22,45 +22,47 @@
     )
 {%- endmacro %}
 
-{#- Actions by which a user engages with a message (machine opens excepted): they set the last
-    engagement and the most engaged channel of a user. Impressions, sends and deliveries are
-    things done to the user, not by them. -#}
-{% macro marts__engagement_actions() -%}
-    {{ return(['open', 'click', 'short_link_click', 'read', 'inbound_receive']) }}
+{#- The vocabularies that are data live in seeds (seeds/_seeds.yml), joined by the models:
+    channels (braze_currents__channels), message actions with their engagement, delivery
+    outcome and funnel flags (braze_currents__message_actions), mailbox providers by recipient
+    domain (braze_currents__mailbox_providers). The lists below name models, which ref() must
+    know when dbt parses the project, before any seed is loaded: they are macros. -#}
+
+{#- The typed models of the Canvas journey events (int_canvas_journey_events): each with the
+    journey event it is, the exit reason of an exit, and the optional columns it has. Not
+    journey events: users.canvas.costep.Send (a Content Optimizer step's send: it names no
+    Canvas or step) and users.canvas.Abort (retired: Braze no longer sends it).
+    tests/python/test_seeds.py checks the list against the catalogue. -#}
+{% macro marts__canvas_journey_models() -%}
+    {{ return([
+        {'model': 'stg_braze_currents__canvas_entries', 'journey_event': 'entry',
+         'columns': ['in_control_group']},
+        {'model': 'stg_braze_currents__canvas_step_progressions', 'journey_event': 'progression'},
+        {'model': 'stg_braze_currents__canvas_audience_exits', 'journey_event': 'exit',
+         'exit_reason': 'matched_audience'},
+        {'model': 'stg_braze_currents__canvas_event_exits', 'journey_event': 'exit',
+         'exit_reason': 'performed_event'},
+        {'model': 'stg_braze_currents__canvas_experiment_step_split_entries',
+         'journey_event': 'experiment_split_entry',
+         'columns': ['experiment_step_id', 'experiment_split_id', 'in_control_group']},
+        {'model': 'stg_braze_currents__canvas_experiment_step_conversions',
+         'journey_event': 'experiment_conversion',
+         'columns': ['experiment_step_id', 'experiment_split_id']},
+        {'model': 'stg_braze_currents__canvas_conversions', 'journey_event': 'conversion'},
+    ]) }}
 {%- endmacro %}
 
-{#- SQL list literal of the engagement actions, for `action in (...)`. -#}
-{% macro marts__engagement_action_list() -%}
-    ('{{ marts__engagement_actions() | join("', '") }}')
-{%- endmacro %}
-
-{#- The mailbox provider of an email recipient: the one Braze reported on the event (opens and
-    clicks carry it), else the provider of a well-known consumer domain, else 'Other'
-    (business domains need an MX lookup the warehouse cannot make). -#}
-{% macro marts__mailbox_provider(reported, recipient_domain) -%}
-    coalesce(
-        nullif({{ reported }}, ''),
-        case
-            when {{ recipient_domain }} in ('gmail.com', 'googlemail.com') then 'Gmail'
-            when {{ recipient_domain }} in ('yahoo.com', 'ymail.com', 'rocketmail.com')
-                or {{ recipient_domain }} like 'yahoo.%' then 'Yahoo'
-            when {{ recipient_domain }} in ('aol.com', 'aim.com') then 'AOL'
-            when {{ recipient_domain }} in ('outlook.com', 'msn.com')
-                or {{ recipient_domain }} like 'hotmail.%'
-                or {{ recipient_domain }} like 'live.%'
-                or {{ recipient_domain }} like 'outlook.%' then 'Microsoft'
-            when {{ recipient_domain }} in ('icloud.com', 'me.com', 'mac.com') then 'Apple'
-            when {{ recipient_domain }} = 'web.de' then 'Web.de'
-            when {{ recipient_domain }} like 'gmx.%' then 'GMX'
-            when {{ recipient_domain }} in ('comcast.net', 'xfinity.com') then 'Comcast'
-            when {{ recipient_domain }} in ('orange.fr', 'wanadoo.fr') then 'Orange'
-            when {{ recipient_domain }} in ('proton.me', 'protonmail.com') then 'Proton'
-            when {{ recipient_domain }} like 'yandex.%' then 'Yandex'
-            when {{ recipient_domain }} in ('mail.ru', 'bk.ru', 'inbox.ru') then 'Mail.ru'
-            when {{ recipient_domain }} in ('qq.com', 'foxmail.com') then 'QQ'
-            when {{ recipient_domain }} is not null then 'Other'
-        end
-    )
+{#- The typed models of the session events (int_session_events): each with the session event
+    it is and its event type. -#}
+{% macro marts__session_models() -%}
+    {{ return([
+        {'model': 'stg_braze_currents__session_starts', 'session_event': 'start',
+         'event_type': 'users.behaviors.app.SessionStart'},
+        {'model': 'stg_braze_currents__session_ends', 'session_event': 'end',
+         'event_type': 'users.behaviors.app.SessionEnd'},
+        {'model': 'stg_braze_currents__first_sessions', 'session_event': 'first_session',
+         'event_type': 'users.behaviors.app.FirstSession'},
+    ]) }}
 {%- endmacro %}
 
 {#- What a conversion belongs to, and so which messages can be credited with it: a campaign

@@ -1,22 +1,8 @@
 -- Every step of a user's way through a Canvas, in one shape: entries, step progressions, exits
 -- (with the reason), experiment-path entries and conversions, Canvas conversions.
 
-{%- set journey_events = [
-    {'model': 'stg_braze_currents__canvas_entries', 'journey_event': 'entry',
-     'columns': ['in_control_group']},
-    {'model': 'stg_braze_currents__canvas_step_progressions', 'journey_event': 'progression'},
-    {'model': 'stg_braze_currents__canvas_audience_exits', 'journey_event': 'exit',
-     'exit_reason': 'matched_audience'},
-    {'model': 'stg_braze_currents__canvas_event_exits', 'journey_event': 'exit',
-     'exit_reason': 'performed_event'},
-    {'model': 'stg_braze_currents__canvas_experiment_step_split_entries',
-     'journey_event': 'experiment_split_entry',
-     'columns': ['experiment_step_id', 'experiment_split_id', 'in_control_group']},
-    {'model': 'stg_braze_currents__canvas_experiment_step_conversions',
-     'journey_event': 'experiment_conversion',
-     'columns': ['experiment_step_id', 'experiment_split_id']},
-    {'model': 'stg_braze_currents__canvas_conversions', 'journey_event': 'conversion'},
-] %}
+{#- The Canvas models, each with its journey event: macros/marts/marts__braze.sql. #}
+{%- set journey_events = marts__canvas_journey_models() %}
 {#- Columns only some of the event types have, with their type. #}
 {%- set optional_columns = {
     'experiment_step_id': dbt.type_string(),

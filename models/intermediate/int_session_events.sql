@@ -1,19 +1,16 @@
 -- The events that tell about an app session, in one shape: its start, its end (with the
 -- duration the SDK measured) and the first-session marker.
 
-{%- set session_events = [
-    ('stg_braze_currents__session_starts', 'start'),
-    ('stg_braze_currents__session_ends', 'end'),
-    ('stg_braze_currents__first_sessions', 'first_session'),
-] %}
+{#- The session models, each with its session event: macros/marts/marts__braze.sql. #}
+{%- set session_events = marts__session_models() %}
 
-{% for model, session_event in session_events %}
+{% for source in session_events %}
     select
         event_id,
         session_id,
-        '{{ session_event }}' as session_event,
+        '{{ source.session_event }}' as session_event,
         event_at,
-        {%- if session_event == 'end' %}
+        {%- if source.session_event == 'end' %}
             duration as duration_seconds,
         {%- else %}
             cast(null as double) as duration_seconds,
@@ -24,7 +21,7 @@
         app_id,
         platform,
         loaded_at
-    from {{ ref(model) }}
+    from {{ ref(source.model) }}
     {%- if not loop.last %}
         union all
     {%- endif %}

@@ -15,20 +15,24 @@ with
 
 message_events as (
     select
-        event_at,
-        app_group_id,
-        channel,
-        campaign_id,
-        message_variation_id,
-        canvas_id,
-        canvas_variation_id,
-        canvas_step_id,
-        braze_id,
-        action,
-        coalesce(is_machine_open, false) as is_machine_open,
+        events.event_at,
+        events.app_group_id,
+        events.channel,
+        events.campaign_id,
+        events.message_variation_id,
+        events.canvas_id,
+        events.canvas_variation_id,
+        events.canvas_step_id,
+        events.braze_id,
+        events.action,
+        -- The funnel stage of the action (seeds/braze_currents__message_actions.csv).
+        actions.funnel_stage,
+        coalesce(events.is_machine_open, false) as is_machine_open,
         false as is_conversion,
-        loaded_at
-    from {{ ref('fct_message_engagement') }}
+        events.loaded_at
+    from {{ ref('fct_message_engagement') }} as events
+    left join {{ ref('braze_currents__message_actions') }} as actions
+        on events.action = actions.action
     where {{ rebuild }}
 ),
 
@@ -97,6 +101,7 @@ credited_conversions as (
         canvas_step_id,
         braze_id,
         cast(null as {{ dbt.type_string() }}) as action,
+        cast(null as {{ dbt.type_string() }}) as funnel_stage,
         false as is_machine_open,
         true as is_conversion,
         loaded_at
@@ -129,7 +134,7 @@ per_user as (
         count(*) filter (where action = 'open') as opens,
         count(*) filter (where action = 'open' and is_machine_open) as machine_opens,
         count(*) filter (where action = 'read') as reads,
-        count(*) filter (where action in ('click', 'short_link_click')) as clicks,
+        count(*) filter (where funnel_stage = 'clicked') as clicks,
         count(*) filter (where action = 'bounce') as hard_bounces,
         count(*) filter (where action = 'soft_bounce') as soft_bounces,
         count(*) filter (where action = 'mark_as_spam') as spam_reports,

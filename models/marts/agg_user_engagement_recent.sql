@@ -1,8 +1,9 @@
 -- How much each user engaged with messages lately, per channel: one row per user (`braze_id`)
 -- and channel with a message event in the 90 days before the newest event of the warehouse.
 -- The windows end at the newest event (`as_of`), not at the wall clock, so a warehouse loaded
--- late answers as of its data. Engagements are the actions of marts__engagement_actions()
--- (machine opens excepted); counts add up across channels, days do not.
+-- late answers as of its data. Engagements are the actions the seed
+-- braze_currents__message_actions flags (machine opens excepted); counts add up across
+-- channels, days do not.
 
 with
 
@@ -19,10 +20,12 @@ recent as (
         message_events.action,
         message_events.event_at,
         as_of.as_of,
-        message_events.action in {{ marts__engagement_action_list() }}
+        coalesce(actions.is_engagement, false)
         and not coalesce(message_events.is_machine_open, false) as is_engagement
     from {{ ref('fct_message_engagement') }} as message_events
     cross join as_of
+    left join {{ ref('braze_currents__message_actions') }} as actions
+        on message_events.action = actions.action
     where
         message_events.braze_id is not null
         and message_events.event_at > as_of.as_of - interval 90 day

@@ -5,6 +5,11 @@
 -- Spark, every user of the buckets (`entity_bucket`) of those (marts__entity_incremental).
 {%- set rebuilds_user = marts__rebuilds_entity(
     'external_user_id', 'select touched_users.external_user_id from touched_users') %}
+{%- set rebuilds_user_events = marts__rebuilds_entity(
+    'message_events.external_user_id', 'select touched_users.external_user_id from touched_users') %}
+
+{%- set session_start = marts__session_models()
+    | selectattr('session_event', 'equalto', 'start') | first %}
 
 with
 
@@ -38,22 +43,26 @@ profiles as (
         max(event_at) as last_event_at,
         {{ braze_currents__max_by_not_null('timezone', 'event_at') }} as timezone,
         count(distinct device_id) as device_count,
-        count(*) filter (where event_type = 'users.behaviors.app.SessionStart') as session_count,
+        count(*) filter (where event_type = '{{ session_start.event_type }}') as session_count,
         max(loaded_at) as loaded_at
     from events
     group by external_user_id
 ),
 
 message_events as (
+    -- Engagements: the actions the seed braze_currents__message_actions flags, machine opens
+    -- excepted.
     select
-        external_user_id,
-        channel,
-        action,
-        event_at,
-        action in {{ marts__engagement_action_list() }}
-        and not coalesce(is_machine_open, false) as is_engagement
-    from {{ ref('fct_message_engagement') }}
-    where external_user_id is not null and {{ rebuilds_user }}
+        message_events.external_user_id,
+        message_events.channel,
+        message_events.action,
+        message_events.event_at,
+        coalesce(actions.is_engagement, false)
+        and not coalesce(message_events.is_machine_open, false) as is_engagement
+    from {{ ref('fct_message_engagement') }} as message_events
+    left join {{ ref('braze_currents__message_actions') }} as actions
+        on message_events.action = actions.action
+    where message_events.external_user_id is not null and {{ rebuilds_user_events }}
 ),
 
 channel_actions as (

@@ -49,11 +49,17 @@ conversion_events as (
 {%- endif %}
 
 message_events as (
+    -- Each event with its funnel stage (seeds/braze_currents__message_actions.csv).
     select
-        *,
+        message_events.*,
+        actions.funnel_stage,
         {{ user_message_key }} as user_message_key
-    from {{ ref('fct_message_engagement') }}
-    where {{ marts__rebuilds_entity("coalesce(braze_id, '')", 'select new_keys.user_key from new_keys') }}
+    from {{ ref('fct_message_engagement') }} as message_events
+    left join {{ ref('braze_currents__message_actions') }} as actions
+        on message_events.action = actions.action
+    where
+        {{ marts__rebuilds_entity(
+            "coalesce(message_events.braze_id, '')", 'select new_keys.user_key from new_keys') }}
 ),
 
 messages as (
@@ -76,17 +82,18 @@ messages as (
         braze_id,
         max(external_user_id) as external_user_id,
         min(event_at) as first_event_at,
-        min(event_at) filter (where action = 'send') as sent_at,
-        min(event_at) filter (where action = 'delivery') as delivered_at,
-        min(event_at) filter (where action = 'impression') as impressed_at,
-        min(event_at) filter (where action = 'open') as opened_at,
-        min(event_at) filter (where action = 'open' and not coalesce(is_machine_open, false))
-            as human_opened_at,
-        min(event_at) filter (where action in ('click', 'short_link_click')) as clicked_at,
-        min(event_at) filter (where action = 'bounce') as bounced_at,
-        min(event_at) filter (where action = 'soft_bounce') as soft_bounced_at,
-        min(event_at) filter (where action = 'mark_as_spam') as spam_reported_at,
-        min(event_at) filter (where action = 'unsubscribe') as unsubscribed_at,
+        min(event_at) filter (where funnel_stage = 'sent') as sent_at,
+        min(event_at) filter (where funnel_stage = 'delivered') as delivered_at,
+        min(event_at) filter (where funnel_stage = 'impressed') as impressed_at,
+        min(event_at) filter (where funnel_stage = 'opened') as opened_at,
+        min(event_at) filter (
+            where funnel_stage = 'opened' and not coalesce(is_machine_open, false)
+        ) as human_opened_at,
+        min(event_at) filter (where funnel_stage = 'clicked') as clicked_at,
+        min(event_at) filter (where funnel_stage = 'bounced') as bounced_at,
+        min(event_at) filter (where funnel_stage = 'soft_bounced') as soft_bounced_at,
+        min(event_at) filter (where funnel_stage = 'spam_reported') as spam_reported_at,
+        min(event_at) filter (where funnel_stage = 'unsubscribed') as unsubscribed_at,
         count(*) as events,
         max(loaded_at) as loaded_at
     from message_events

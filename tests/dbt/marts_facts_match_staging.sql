@@ -11,20 +11,8 @@
 {#- The events of fct_canvas_journey_events and fct_sessions in scope, from their typed models. #}
 {%- set sources = {} %}
 {%- for fact, column, models in [
-    ('canvas', 'event_id', [
-        'stg_braze_currents__canvas_entries',
-        'stg_braze_currents__canvas_step_progressions',
-        'stg_braze_currents__canvas_audience_exits',
-        'stg_braze_currents__canvas_event_exits',
-        'stg_braze_currents__canvas_experiment_step_split_entries',
-        'stg_braze_currents__canvas_experiment_step_conversions',
-        'stg_braze_currents__canvas_conversions',
-    ]),
-    ('sessions', 'session_id', [
-        'stg_braze_currents__session_starts',
-        'stg_braze_currents__session_ends',
-        'stg_braze_currents__first_sessions',
-    ]),
+    ('canvas', 'event_id', marts__canvas_journey_models() | map(attribute='model') | list),
+    ('sessions', 'session_id', marts__session_models() | map(attribute='model') | list),
 ] %}
     {%- set selects = [] %}
     {%- for model in models %}
@@ -45,11 +33,10 @@ checks as (
         ) as mart_rows,
         (
             select count(*)
-            from {{ ref('fct_message_engagement') }}
-            where {{ scope }} and action in (
-                'send', 'delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam',
-                'carrier_send', 'delivery_failure', 'failure', 'rejection'
-            )
+            from {{ ref('fct_message_engagement') }} as message_events
+            inner join {{ ref('braze_currents__message_actions') }} as actions
+                on message_events.action = actions.action
+            where {{ scope }} and actions.is_delivery_outcome
         ) as expected_rows
     union all
     select
