@@ -29,26 +29,29 @@
     know when dbt parses the project, before any seed is loaded: they are macros. -#}
 
 {#- The typed models of the Canvas journey events (int_canvas_journey_events): each with the
-    journey event it is, the exit reason of an exit, and the optional columns it has. Not
+    journey event it is, the exit reason of an exit, and the optional columns it has (the
+    experiment-path events carry no workspace, `app_group_id`: Braze does not send it). Not
     journey events: users.canvas.costep.Send (a Content Optimizer step's send: it names no
     Canvas or step) and users.canvas.Abort (retired: Braze no longer sends it).
     tests/python/test_seeds.py checks the list against the catalogue. -#}
 {% macro marts__canvas_journey_models() -%}
     {{ return([
         {'model': 'stg_braze_currents__canvas_entries', 'journey_event': 'entry',
-         'columns': ['in_control_group']},
-        {'model': 'stg_braze_currents__canvas_step_progressions', 'journey_event': 'progression'},
+         'columns': ['app_group_id', 'in_control_group']},
+        {'model': 'stg_braze_currents__canvas_step_progressions', 'journey_event': 'progression',
+         'columns': ['app_group_id']},
         {'model': 'stg_braze_currents__canvas_audience_exits', 'journey_event': 'exit',
-         'exit_reason': 'matched_audience'},
+         'exit_reason': 'matched_audience', 'columns': ['app_group_id']},
         {'model': 'stg_braze_currents__canvas_event_exits', 'journey_event': 'exit',
-         'exit_reason': 'performed_event'},
+         'exit_reason': 'performed_event', 'columns': ['app_group_id']},
         {'model': 'stg_braze_currents__canvas_experiment_step_split_entries',
          'journey_event': 'experiment_split_entry',
          'columns': ['experiment_step_id', 'experiment_split_id', 'in_control_group']},
         {'model': 'stg_braze_currents__canvas_experiment_step_conversions',
          'journey_event': 'experiment_conversion',
          'columns': ['experiment_step_id', 'experiment_split_id']},
-        {'model': 'stg_braze_currents__canvas_conversions', 'journey_event': 'conversion'},
+        {'model': 'stg_braze_currents__canvas_conversions', 'journey_event': 'conversion',
+         'columns': ['app_group_id']},
     ]) }}
 {%- endmacro %}
 

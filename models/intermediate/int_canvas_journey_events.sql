@@ -5,6 +5,7 @@
 {%- set journey_events = marts__canvas_journey_models() %}
 {#- Columns only some of the event types have, with their type. #}
 {%- set optional_columns = {
+    'app_group_id': dbt.type_string(),
     'experiment_step_id': dbt.type_string(),
     'experiment_split_id': dbt.type_string(),
     'in_control_group': dbt.type_boolean(),

@@ -18,6 +18,7 @@
         external_user_id,
         braze_id,
         device_id,
+        app_group_id,
         app_id,
         platform,
         loaded_at

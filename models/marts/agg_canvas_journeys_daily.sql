@@ -14,6 +14,7 @@ journey_events as (
 per_user as (
     select
         cast(event_at as date) as event_date,
+        app_group_id,
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
@@ -37,6 +38,7 @@ per_user as (
 per_step as (
     select
         event_date,
+        app_group_id,
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
@@ -64,6 +66,7 @@ per_step as (
 
 select
     event_date,
+    app_group_id,
     canvas_id,
     canvas_variation_id,
     canvas_step_id,

@@ -4,6 +4,7 @@
 
 select
     cast(event_at as date) as event_date,
+    app_group_id,
     name as event_name,
     count(*) as events,
     count(distinct braze_id) as users,

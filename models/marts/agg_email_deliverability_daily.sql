@@ -10,6 +10,7 @@ with
 outcomes as (
     select
         cast(event_at as date) as event_date,
+        app_group_id,
         sending_domain,
         esp,
         ip_pool,
@@ -30,6 +31,7 @@ outcomes as (
 
 select
     event_date,
+    app_group_id,
     sending_domain,
     esp,
     ip_pool,

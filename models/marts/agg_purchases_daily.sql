@@ -2,10 +2,12 @@
 
 {%- set rebuild = marts__days_to_rebuild([ref('fct_purchases')]) %}
 
--- Revenue is summed within one currency, never across: a row is one day, product and currency.
+-- Revenue is summed within one currency, never across: a row is one day, workspace, product
+-- and currency.
 
 select
     cast(event_at as date) as event_date,
+    app_group_id,
     product_id,
     currency,
     count(*) as purchases,

@@ -7,6 +7,7 @@ with
 outcomes as (
     select
         cast(event_at as date) as event_date,
+        app_group_id,
         platform,
         count(*) filter (where action = 'send') as sends,
         count(*) filter (where action = 'bounce') as bounces,
@@ -21,6 +22,7 @@ outcomes as (
 
 select
     event_date,
+    app_group_id,
     platform,
     sends,
     bounces,

@@ -6,6 +6,7 @@
 
 select
     session_date,
+    app_group_id,
     platform,
     count(*) as sessions,
     count(distinct braze_id) as users,

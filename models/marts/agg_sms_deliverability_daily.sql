@@ -7,6 +7,7 @@
 
 select
     cast(event_at as date) as event_date,
+    app_group_id,
     carrier,
     provider_error_code,
     count(*) filter (where action = 'send') as sends,

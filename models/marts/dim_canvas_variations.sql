@@ -1,3 +1,3 @@
--- One row per Canvas variation the events mention:
+-- One row per Canvas variation of a workspace (`app_group_id`) the events mention:
 -- its latest name, when it was first and last seen.
 {{ marts__name_dimension(['canvas_id', 'canvas_variation_id'], 'canvas_variation_name') }}

@@ -61,5 +61,7 @@ select
     carrier,
     provider_error_code,
     platform,
-    loaded_at
+    loaded_at,
+    app_group_id,
+    app_id
 from with_provider

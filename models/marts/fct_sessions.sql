@@ -1,10 +1,12 @@
 {{ config(**marts__entity_incremental('session_id')) }}
 
--- A session's start and end can arrive in different loads: a run rebuilds each session that
--- new loads brought an event for from all of its events (never from the table itself, which
+-- One row per session of a workspace (`app_group_id`, `session_id`). A session's start and end
+-- can arrive in different loads: a run rebuilds every workspace's row of each session id that
+-- new loads brought an event for, from all of its events (never from the table itself, which
 -- Spark cannot read while it overwrites it), so a session is the same row whatever the order
 -- its events came in, and reading an event twice changes nothing. On Spark a run rebuilds
--- every session of the buckets (`entity_bucket`) of those (marts__entity_incremental).
+-- every session of the buckets (`entity_bucket`, of `session_id`) of those
+-- (marts__entity_incremental).
 
 with
 
@@ -27,6 +29,7 @@ session_events as (
 
 sessions as (
     select
+        app_group_id,
         session_id,
         min(event_at) filter (where session_event in ('start', 'first_session')) as started_at,
         max(event_at) filter (where session_event = 'end') as ended_at,
@@ -39,13 +42,15 @@ sessions as (
         max(device_id) as device_id,
         max(app_id) as app_id,
         max(platform) as platform,
-        -- The load that changed the row last, so the daily marts see the change.
+        -- The load that changed the row last, so the daily marts see the change (the row of
+        -- another workspace that shares the session id keeps its own).
         max(loaded_at) as loaded_at
     from session_events
-    group by session_id
+    group by app_group_id, session_id
 )
 
 select
+    app_group_id,
     session_id,
     braze_id,
     external_user_id,

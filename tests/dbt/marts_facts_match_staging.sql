@@ -12,11 +12,14 @@
 {%- set sources = {} %}
 {%- for fact, column, models in [
     ('canvas', 'event_id', marts__canvas_journey_models() | map(attribute='model') | list),
-    ('sessions', 'session_id', marts__session_models() | map(attribute='model') | list),
+    ('sessions', "coalesce(app_group_id, '') || '|' || session_id",
+        marts__session_models() | map(attribute='model') | list),
 ] %}
     {%- set selects = [] %}
     {%- for model in models %}
-        {%- do selects.append('select ' ~ column ~ ' from ' ~ ref(model) ~ ' where ' ~ scope) %}
+        {%- do selects.append(
+            'select ' ~ column ~ ' as key_value from ' ~ ref(model) ~ ' where ' ~ scope
+        ) %}
     {%- endfor %}
     {%- do sources.update({fact: selects | join('\n' ~ ' ' * 16 ~ 'union all\n' ~ ' ' * 16)}) %}
 {%- endfor %}
@@ -74,7 +77,8 @@ checks as (
             where {{ scope }}
         ) as mart_rows,
         (
-            select count(distinct session_id)
+            -- A session is one per workspace (fct_sessions' key).
+            select count(distinct key_value)
             from (
                 {{ sources.sessions }}
             )
