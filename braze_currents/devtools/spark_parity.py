@@ -48,7 +48,7 @@ from braze_currents.config import PROJECT_ROOT
 NOT_PORTED: tuple[str, ...] = ()
 # The project, without its unit tests (their fixtures are DuckDB SQL; `make test` runs them) or
 # the data tests of the models (`make test` runs them on DuckDB; here the rows are compared).
-SELECTION = ("path:models", "path:seeds")
+SELECTION = ("resource_type:model", "resource_type:seed")
 # Columns stamped by each run (when the model was built), left out of the comparison.
 VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {"stg_braze_currents__batches": ("staged_at",)}
 RAW_TABLES = ("raw.currents_batches", "raw.currents_rejected", "raw.currents_loads")

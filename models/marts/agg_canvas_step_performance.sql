@@ -43,10 +43,10 @@ steps as (
         messaged.channel,
         coalesce(reached.users_reached, 0) as users_reached,
         coalesce(reached.users_exited, 0) as users_exited,
-        coalesce(reached.users_converted, 0) as users_converted,
         {%- for column in marts__funnel_column_names() %}
-            messaged.{{ column }}{{ ',' if not loop.last }}
+            messaged.{{ column }},
         {%- endfor %}
+        coalesce(reached.users_converted, 0) as users_converted
     from reached
     full join messaged
         on

@@ -100,9 +100,11 @@ messaging as (
             cast(coalesce(sum(engagements) filter (where channel = '{{ channel }}'), 0) as bigint)
                 as {{ channel }}_engagements,
         {%- endfor %}
-        -- Ties go to the channel first in alphabetical order, so the answer is stable.
-        {{ braze_currents__min_by('channel', braze_currents__ordering(['-engagements', 'channel'])) }}
-            filter (where engagements > 0) as most_engaged_channel
+        -- Ties go to the channel first in alphabetical order, so the answer is stable; NULL
+        -- when no channel has an engagement.
+        {{ braze_currents__min_by(
+            'case when engagements > 0 then channel end',
+            braze_currents__ordering(['-engagements', 'channel'])) }} as most_engaged_channel
     from channels
     group by external_user_id
 ),

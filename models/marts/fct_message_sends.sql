@@ -21,6 +21,9 @@
 {%- set user_message_key -%}
     md5(coalesce(braze_id, '') || '|' || coalesce({{ message_key }}, 'channel ' || channel))
 {%- endset %}
+{%- set new_user_keys = 'select new_keys.user_key from new_keys' %}
+{%- set new_message_keys = 'select new_keys.user_message_key from new_keys' %}
+{%- set attribution_window_days = marts__attribution_window_days('channel') %}
 
 with
 
@@ -58,8 +61,7 @@ message_events as (
     left join {{ ref('braze_currents__message_actions') }} as actions
         on message_events.action = actions.action
     where
-        {{ marts__rebuilds_entity(
-            "coalesce(message_events.braze_id, '')", 'select new_keys.user_key from new_keys') }}
+        {{ marts__rebuilds_entity("coalesce(message_events.braze_id, '')", new_user_keys) }}
 ),
 
 messages as (
@@ -97,7 +99,7 @@ messages as (
         count(*) as events,
         max(loaded_at) as loaded_at
     from message_events
-    where {{ marts__rebuilds_key('user_message_key', 'select new_keys.user_message_key from new_keys') }}
+    where {{ marts__rebuilds_key('user_message_key', new_message_keys) }}
     group by all
 ),
 
@@ -109,8 +111,8 @@ conversions as (
         loaded_at
     from conversion_events
     where
-        {{ marts__rebuilds_entity("coalesce(braze_id, '')", 'select new_keys.user_key from new_keys') }}
-        and {{ marts__rebuilds_key(user_message_key, 'select new_keys.user_message_key from new_keys') }}
+        {{ marts__rebuilds_entity("coalesce(braze_id, '')", new_user_keys) }}
+        and {{ marts__rebuilds_key(user_message_key, new_message_keys) }}
 ),
 
 candidates as (
@@ -153,7 +155,7 @@ converted as (
     from credited
     where
         event_at
-        <= {{ braze_currents__add_days('first_event_at', marts__attribution_window_days('channel')) }}
+        <= {{ braze_currents__add_days('first_event_at', attribution_window_days) }}
     group by send_key
 )
 

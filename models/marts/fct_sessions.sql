@@ -34,8 +34,9 @@ sessions as (
         min(event_at) filter (where session_event in ('start', 'first_session')) as started_at,
         max(event_at) filter (where session_event = 'end') as ended_at,
         -- The duration the latest end reported.
-        {{ braze_currents__max_by_not_null('duration_seconds', 'event_at') }}
-            filter (where session_event = 'end') as duration_seconds,
+        {{ braze_currents__max_by_not_null(
+            "case when session_event = 'end' then duration_seconds end", 'event_at') }}
+            as duration_seconds,
         bool_or(session_event = 'first_session') as is_first_session,
         max(external_user_id) as external_user_id,
         max(braze_id) as braze_id,

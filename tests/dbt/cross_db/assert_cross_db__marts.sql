@@ -6,6 +6,18 @@
     from the expected one. -#}
 {%- set s = dbt.type_string() -%}
 {%- set null_text = 'cast(null as ' ~ s ~ ')' -%}
+{%- set map_of_maps = braze_currents__map_get(braze_currents__map_get('by_group', "'b'"), "'y'") -%}
+{%- set seconds_up = braze_currents__seconds_between(
+    "timestamp '2026-01-01 00:00:00.9'", "timestamp '2026-01-01 00:00:01.1'") -%}
+{%- set seconds_down = braze_currents__seconds_between(
+    "timestamp '2026-01-01 00:01:00'", "timestamp '2026-01-01 00:00:00'") -%}
+{%- set days_apart = braze_currents__days_between("date '2026-02-27'", "date '2026-03-02'") -%}
+{%- set later = braze_currents__add_days("timestamp '2026-02-27 10:30:00'", '2') -%}
+{%- set matches = [] -%}
+{%- for text in ['EUR', 'EURO', 'xEUR', 'eur'] -%}
+    {%- do matches.append('cast(' ~ braze_currents__regex_full_match(
+        "'" ~ text ~ "'", '[A-Z]{3}') ~ ' as ' ~ s ~ ')') -%}
+{%- endfor -%}
 
 with
 
@@ -96,8 +108,8 @@ checks as (
     union all
     select
         'map of no row is null' as check_name,
-        cast(cardinality(kv) as {{ s }}) as actual,
-        {{ null_text }} as expected
+        cast(kv is null as {{ s }}) as actual,
+        'true' as expected
     from per_group
     where grp = 'c'
     union all
@@ -110,8 +122,7 @@ checks as (
     union all
     select
         'map of maps' as check_name,
-        cast({{ braze_currents__map_get(braze_currents__map_get('by_group', "'b'"), "'y'") }}
-            as {{ s }}) as actual,
+        cast({{ map_of_maps }} as {{ s }}) as actual,
         '5' as expected
     from nested
     union all
@@ -184,28 +195,22 @@ checks as (
     union all
     select
         'seconds between crosses boundaries' as check_name,
-        cast({{ braze_currents__seconds_between(
-            "timestamp '2026-01-01 00:00:00.9'", "timestamp '2026-01-01 00:00:01.1'") }}
-            as {{ s }}) as actual,
+        cast({{ seconds_up }} as {{ s }}) as actual,
         '1' as expected
     union all
     select
         'seconds between backwards' as check_name,
-        cast({{ braze_currents__seconds_between(
-            "timestamp '2026-01-01 00:01:00'", "timestamp '2026-01-01 00:00:00'") }}
-            as {{ s }}) as actual,
+        cast({{ seconds_down }} as {{ s }}) as actual,
         '-60' as expected
     union all
     select
         'days between' as check_name,
-        cast({{ braze_currents__days_between("date '2026-02-27'", "date '2026-03-02'") }}
-            as {{ s }}) as actual,
+        cast({{ days_apart }} as {{ s }}) as actual,
         '3' as expected
     union all
     select
         'add days keeps the time' as check_name,
-        cast({{ braze_currents__add_days("timestamp '2026-02-27 10:30:00'", '2') }}
-            as {{ s }}) as actual,
+        cast({{ later }} as {{ s }}) as actual,
         '2026-03-01 10:30:00' as expected
     union all
     select
@@ -224,13 +229,7 @@ checks as (
     union all
     select
         'full match' as check_name,
-        concat_ws(
-            ',',
-            {%- for text in ['EUR', 'EURO', 'xEUR', 'eur'] %}
-                cast({{ braze_currents__regex_full_match("'" ~ text ~ "'", '[A-Z]{3}') }}
-                    as {{ s }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as actual,
+        concat_ws(',', {{ matches | join(', ') }}) as actual,
         'true,false,false,false' as expected
     union all
     select
