@@ -13,6 +13,10 @@
     "timestamp '2026-01-01 00:01:00'", "timestamp '2026-01-01 00:00:00'") -%}
 {%- set days_apart = braze_currents__days_between("date '2026-02-27'", "date '2026-03-02'") -%}
 {%- set later = braze_currents__add_days("timestamp '2026-02-27 10:30:00'", '2') -%}
+{%- set actions = [] -%}
+{%- for name in ['email.MarkAsSpam', 'sms.SMSDelivery', 'email.Open', 'pushnotification.IosForeground'] -%}
+    {%- do actions.append(marts__message_action("'users.messages." ~ name ~ "'")) -%}
+{%- endfor -%}
 {%- set matches = [] -%}
 {%- for text in ['EUR', 'EURO', 'xEUR', 'eur'] -%}
     {%- do matches.append('cast(' ~ braze_currents__regex_full_match(
@@ -231,6 +235,11 @@ checks as (
         'full match' as check_name,
         concat_ws(',', {{ matches | join(', ') }}) as actual,
         'true,false,false,false' as expected
+    union all
+    select
+        'message actions' as check_name,
+        concat_ws(',', {{ actions | join(', ') }}) as actual,
+        'mark_as_spam,sms_delivery,open,ios_foreground' as expected
     union all
     select
         'ratio by zero is null' as check_name,
