@@ -6,7 +6,8 @@
     from the expected one. -#}
 {%- set s = dbt.type_string() -%}
 {%- set null_text = 'cast(null as ' ~ s ~ ')' -%}
-{%- set map_of_maps = braze_currents__map_get(braze_currents__map_get('by_group', "'b'"), "'y'") -%}
+{%- set map_of_maps = braze_currents__map_get(
+    braze_currents__map_get('by_group', "'b'"), "'y'") -%}
 {%- set seconds_up = braze_currents__seconds_between(
     "timestamp '2026-01-01 00:00:00.9'", "timestamp '2026-01-01 00:00:01.1'") -%}
 {%- set seconds_down = braze_currents__seconds_between(
@@ -14,7 +15,9 @@
 {%- set days_apart = braze_currents__days_between("date '2026-02-27'", "date '2026-03-02'") -%}
 {%- set later = braze_currents__add_days("timestamp '2026-02-27 10:30:00'", '2') -%}
 {%- set actions = [] -%}
-{%- for name in ['email.MarkAsSpam', 'sms.SMSDelivery', 'email.Open', 'pushnotification.IosForeground'] -%}
+{%- for name in [
+    'email.MarkAsSpam', 'sms.SMSDelivery', 'email.Open', 'pushnotification.IosForeground'
+] -%}
     {%- do actions.append(marts__message_action("'users.messages." ~ name ~ "'")) -%}
 {%- endfor -%}
 {%- set matches = [] -%}
