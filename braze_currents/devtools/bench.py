@@ -59,6 +59,7 @@ class Report:
     receiver: dict = field(default_factory=dict)
     storage: list = field(default_factory=list)
     single_file: list = field(default_factory=list)
+    spark: dict = field(default_factory=dict)
 
 
 def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) -> Measure:
@@ -645,6 +646,8 @@ def render(report: Report) -> str:
                     f"{i['dbt_startup_seconds']:>14.1f} "
                     f"{i['empty_day_seconds'] - i['dbt_startup_seconds']:>6.1f}"
                 )
+    if report.spark:
+        lines += ["", *render_spark(report.spark)]
     if report.export:
         lines += ["", "Export (scripts/export_to_braze.py against the local emulator)"]
         lines += report.export.get("table", [])
@@ -698,6 +701,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--skip-incremental", action="store_true", help="no incremental benchmark")
     p.add_argument("--skip-receiver", action="store_true", help="no receiver benchmark")
+    p.add_argument(
+        "--spark",
+        type=int,
+        default=0,
+        metavar="EVENTS",
+        help="also build EVENTS generated events (and a day of a quarter as many) on DuckDB and "
+        "on local Spark, the parity harness's run (needs make install-spark; default 0: none)",
+    )
     p.add_argument(
         "--workdir",
         type=Path,
@@ -755,6 +766,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.storage_events:
         print(f"== loader on storage files, {args.storage_events:,} events", flush=True)
         report.storage.append(storage_load(args.storage_events, args.workdir))
+    if args.spark:
+        print(f"== Spark and DuckDB, {args.spark:,} events", flush=True)
+        report.spark = spark_bench(args.spark, args.workdir)
     if not args.skip_export:
         print("== export", flush=True)
         report.export = export_bench()
@@ -779,3 +793,35 @@ def receiver_bench() -> dict:
     from braze_currents.devtools import receiver_bench as receiver
 
     return receiver.run_for_report()
+
+
+def spark_bench(events: int, workdir: Path) -> dict:
+    """The whole project built on DuckDB and on local Spark, full then incremental: the parity
+    harness's run (braze_currents.devtools.spark_parity), whose phases time each engine."""
+    import shutil
+
+    from braze_currents.devtools import spark_parity
+
+    work = workdir / "spark-parity"
+    shutil.rmtree(work, ignore_errors=True)
+    report = spark_parity.run(work, events)
+    return {
+        "events": events,
+        "models": len(report.ported),
+        "equal": report.ok(strict=True),
+        "phases": [{"name": p.name, "seconds": p.seconds} for p in report.phases],
+    }
+
+
+def render_spark(spark: dict) -> list[str]:
+    """The Spark section of the report: build seconds per engine and phase."""
+    lines = [
+        f"Spark against DuckDB ({spark['events']:,} events, then a day of a quarter as many; "
+        f"{spark['models']} models, every row {'equal' if spark['equal'] else 'NOT equal'}; "
+        "dbt build seconds, dbt's start and parse included)",
+        f"{'build':<28} {'DuckDB s':>9} {'Spark s':>8} {'x DuckDB':>9}",
+    ]
+    for phase in spark["phases"]:
+        d, s = phase["seconds"]["duckdb"], phase["seconds"]["spark"]
+        lines.append(f"{phase['name']:<28} {d:>9.1f} {s:>8.1f} {s / d:>9.1f}")
+    return lines

@@ -7,7 +7,7 @@ full build of day one and an incremental build after day two:
 
 1. loads the day with ``scripts/load_currents.py --landing-parquet`` (DuckDB, and the Parquet
    landing Spark reads as ``raw.*``);
-2. builds the models of :data:`PORTED_MODELS` and the cross-database tests
+2. builds the project's models and seeds (all but :data:`NOT_PORTED`) and the cross-database tests
    (``tests/dbt/cross_db/``) with dbt on DuckDB (a subprocess) and on local Spark (dbt in this
    process, through dbt-spark's ``session`` method, so Spark starts once and its tables are
    read from the session that built them);
@@ -16,7 +16,7 @@ full build of day one and an incremental build after day two:
    digits, timestamps in UTC), and lists the rows found on one engine only.
 
 It writes a JSON report and prints a summary; exit 0 when both builds passed and every compared
-relation is equal. Models not yet in :data:`PORTED_MODELS` are listed as not comparable, and
+relation is equal. Models in :data:`NOT_PORTED` are listed as not comparable, and
 fail the run only with ``--strict`` (what CI will use once every model is ported).
 
 Written here rather than with a data-diff library: the comparison is across two engines in one
@@ -46,26 +46,23 @@ from braze_currents.config import PROJECT_ROOT
 # The 102 typed staging models, one per catalogued event type.
 TYPED_MODELS: tuple[str, ...] = tuple(sorted(e.model for e in load_catalog()))
 
-# The models that build on Spark today, in build order; every other model is listed as not yet
-# comparable. A ported model goes here (and its upstream models with it).
-PORTED_MODELS: tuple[str, ...] = (
-    "stg_braze_currents__loads",
-    "stg_braze_currents__rejected",
-    "stg_braze_currents__batches",
-    "stg_braze_currents__invalid_events",
-    "stg_braze_currents__events",
-    "stg_braze_currents__message_events",
-    *TYPED_MODELS,
-)
-# Tests the Spark build leaves out, not yet ported (DuckDB SQL): the staging drift warnings, and
-# the unit tests (their fixtures are DuckDB's). The report lists them; --strict fails on them.
+# Tests the Spark build leaves out (DuckDB SQL): the unit tests (their fixtures are DuckDB
+# literals; `make test` runs them) and four schema-drift warnings of the event stream, not yet
+# ported. The report lists them.
 SPARK_EXCLUDED_TESTS: tuple[str, ...] = (
-    "test_type:unit",
+    "resource_type:unit_test",
     "test_name:braze_currents__catalogued_properties",
     "test_name:braze_currents__known_envelope_keys",
     "test_name:braze_currents__typed_values_convert",
     "test_name:braze_currents__properties_are_placed",
 )
+# Every model builds on Spark (issue 14): the harness builds the project's models and seeds on
+# both engines and compares every model that is a relation. A model that stops building on
+# Spark goes here, with its downstream models: it is listed as not comparable (--strict fails).
+NOT_PORTED: tuple[str, ...] = ()
+# The project's models and seeds, with the data tests of the models (all but
+# SPARK_EXCLUDED_TESTS): a test runs on Spark when every model it reads is selected.
+SELECTION = ("resource_type:model", "resource_type:seed")
 # Columns stamped by each run (when the model was built), left out of the comparison.
 VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {"stg_braze_currents__batches": ("staged_at",)}
 RAW_TABLES = ("raw.currents_batches", "raw.currents_rejected", "raw.currents_loads")
@@ -218,9 +215,7 @@ class Report:
     tests_not_on_spark: list[str] = field(default_factory=list)
 
     def ok(self, strict: bool = False) -> bool:
-        return all(p.ok for p in self.phases) and not (
-            strict and (self.not_yet_ported or self.tests_not_on_spark)
-        )
+        return all(p.ok for p in self.phases) and not (strict and self.not_yet_ported)
 
     def summary(self) -> str:
         lines = []
@@ -239,7 +234,7 @@ class Report:
         if self.not_yet_ported:
             lines.append("   " + ", ".join(self.not_yet_ported))
         if self.tests_not_on_spark:
-            lines.append("tests left out of the Spark build (not yet ported):")
+            lines.append("tests left out of the Spark build (DuckDB only; `make test` runs them):")
             lines.append("   " + ", ".join(self.tests_not_on_spark))
         return "\n".join(lines)
 
@@ -299,9 +294,11 @@ def generate_inputs(ws: Workspace, events: int) -> list[Path]:
 
 
 def _selection() -> list[str]:
-    # Cautious: a test runs only when every model it reads is selected (a mart's relationship
-    # to a staging model waits for the mart).
-    return ["--select", *PORTED_MODELS, CROSS_DB_TESTS, "--indirect-selection", "cautious"]
+    excluded = [*NOT_PORTED, *SPARK_EXCLUDED_TESTS]
+    return [
+        "--select", *SELECTION, CROSS_DB_TESTS, "--exclude", *excluded,
+        "--indirect-selection", "cautious",
+    ]  # fmt: skip
 
 
 def build_duckdb(ws: Workspace, full_refresh: bool) -> str:
@@ -328,7 +325,7 @@ def build_spark(ws: Workspace, full_refresh: bool) -> str:
     if not res.success:
         return f"failed: registering the landing: {res.exception}"
     res = runner.invoke(
-        ["build", *_selection(), "--exclude", *SPARK_EXCLUDED_TESTS, *common]
+        ["build", *_selection(), *common]
         + ["--full-refresh"] * full_refresh
     )
     if res.success:
@@ -336,7 +333,7 @@ def build_spark(ws: Workspace, full_refresh: bool) -> str:
     failures = [
         f"{r.node.name}: {r.status} {(r.message or '')[:500]}"
         for r in (res.result or [])
-        if str(r.status) not in ("success", "pass")
+        if str(r.status) not in ("success", "pass", "warn")
     ]
     return "failed: " + ("; ".join(failures) or str(res.exception))
 
@@ -394,7 +391,7 @@ def compare(ws: Workspace, relation: str) -> Comparison:
 
 def run(workdir: Path, events: int = 3000) -> Report:
     ws = Workspace(workdir)
-    report = Report(ported=list(PORTED_MODELS), tests_not_on_spark=list(SPARK_EXCLUDED_TESTS))
+    report = Report(tests_not_on_spark=list(SPARK_EXCLUDED_TESTS))
     inputs = generate_inputs(ws, events)
     for name, path, full in (("full build, day 1", inputs[0], True),
                              ("incremental build, day 2", inputs[1], False)):  # fmt: skip
@@ -412,10 +409,12 @@ def run(workdir: Path, events: int = 3000) -> Report:
         t = time.monotonic()
         phase.spark_build = build_spark(ws, full)
         phase.seconds["spark"] = time.monotonic() - t
-        relations = [*RAW_TABLES, *(_relation_of(ws, m) for m in PORTED_MODELS)]
+        models = [m for m in all_models(ws) if m not in NOT_PORTED]
+        relations = [*RAW_TABLES, *(_relation_of(ws, m) for m in models)]
         phase.comparisons = [compare(ws, r) for r in relations]
         report.phases.append(phase)
-    report.not_yet_ported = [m for m in all_models(ws) if m not in PORTED_MODELS]
+        report.ported = models
+    report.not_yet_ported = [m for m in all_models(ws) if m in NOT_PORTED]
     return report
 
 

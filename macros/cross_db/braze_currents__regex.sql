@@ -46,3 +46,17 @@
 {% macro spark__braze_currents__regex_extract(expr, pattern, group) -%}
     regexp_extract({{ expr }}, {{ braze_currents__string_literal(pattern) }}, {{ group }})
 {%- endmacro %}
+
+{#- True when the whole of `expr` matches `pattern` (DuckDB's regexp_full_match; Spark's
+    rlike finds a match anywhere, so the pattern is anchored). NULL for NULL. -#}
+{% macro braze_currents__regex_full_match(expr, pattern) -%}
+    {{- return(adapter.dispatch('braze_currents__regex_full_match', 'braze_currents')(expr, pattern)) -}}
+{%- endmacro %}
+
+{% macro default__braze_currents__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ braze_currents__string_literal(pattern) }})
+{%- endmacro %}
+
+{% macro spark__braze_currents__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike {{ braze_currents__string_literal('^(?:' ~ pattern ~ ')$') }})
+{%- endmacro %}

@@ -10,16 +10,12 @@
     `MarkAsSpam` -> `mark_as_spam`, `SoftBounce` -> `soft_bounce`, `IosForeground` ->
     `ios_foreground`, `SMSDelivery` -> `sms_delivery`). -#}
 {% macro marts__message_action(event_type) -%}
-    lower(
-        regexp_replace(
-            regexp_replace(
-                regexp_extract({{ event_type }}, '[^.]+$'), '([A-Z]+)([A-Z][a-z])', '\1_\2', 'g'
-            ),
-            '([a-z])([A-Z])',
-            '\1_\2',
-            'g'
-        )
-    )
+    {#- Through the cross-database regex macros: Spark's regexp_replace gives NULL when given
+        DuckDB's 'g' flag, and its regexp_extract takes group 1 by default. -#}
+    {%- set last_segment = braze_currents__regex_extract(event_type, '[^.]+$', 0) -%}
+    {%- set acronym_split = braze_currents__regex_replace_all(
+        last_segment, '([A-Z]+)([A-Z][a-z])', '\\1_\\2') -%}
+    lower({{ braze_currents__regex_replace_all(acronym_split, '([a-z])([A-Z])', '\\1_\\2') }})
 {%- endmacro %}
 
 {#- The vocabularies that are data live in seeds (seeds/_seeds.yml), joined by the models:

@@ -17,7 +17,7 @@
     count(*) filter (where is_spam_reported) as spam_reported,
     count(*) filter (where is_unsubscribed) as unsubscribed,
     count(*) filter (where is_converted) as converted,
-    sum(conversions)::bigint as attributed_conversions,
+    cast(sum(conversions) as bigint) as attributed_conversions,
     case
         when count(*) filter (where is_delivered) > 0 then count(*) filter (where is_delivered)
         when count(*) filter (where is_sent) > 0 then count(*) filter (where is_sent)
@@ -25,6 +25,15 @@
     end as audience,
     min(first_event_at) as first_message_at,
     max(first_event_at) as last_message_at
+{%- endmacro %}
+
+{#- The names of the columns of marts__funnel_columns(), in order. -#}
+{% macro marts__funnel_column_names() -%}
+    {{ return([
+        'messages', 'users', 'sent', 'delivered', 'impressed', 'opened', 'human_opened',
+        'clicked', 'bounced', 'soft_bounced', 'spam_reported', 'unsubscribed', 'converted',
+        'attributed_conversions', 'audience', 'first_message_at', 'last_message_at',
+    ]) }}
 {%- endmacro %}
 
 {#- The rates of a roll-up with the columns of marts__funnel_columns(). -#}

@@ -101,11 +101,11 @@
     {%- set keys = ['app_group_id'] + keys %}
     select
         {{ keys | join(', ') }},
-        arg_max({{ name }}, (event_at, {{ name }})) filter (where {{ name }} is not null)
+        {{ braze_currents__max_by_not_null(name, braze_currents__ordering(['event_at', name])) }}
             as {{ name }},
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
-        list(distinct channel order by channel) filter (where channel is not null) as channels
+        {{ braze_currents__array_agg_distinct_sorted('channel') }} as channels
     from ({{ marts__name_observations() }}) as observations
     where {{ keys[-1] }} is not null
     group by {{ keys | join(', ') }}

@@ -10,6 +10,10 @@
     cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
+{% macro spark__marts__ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
 {% macro duckdb__marts__ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}

@@ -11,19 +11,16 @@ select
     true as _update_existing_only,
     -- Amounts to the cent, each in its own currency; a currency without a usable price is
     -- left out rather than sent as null.
-    map_from_entries(
-        list_transform(
-            list_filter(
-                map_entries(revenue_by_currency), lambda entry: entry['value'] is not null
-            ),
-            lambda entry: { 'key': entry['key'], 'value': round(entry['value'], 2) }
-        )
-    ) as lifetime_revenue_by_currency,
+    {{ braze_currents__map_round_values('revenue_by_currency', 2) }}
+        as lifetime_revenue_by_currency,
     purchases_by_currency as lifetime_purchases_by_currency,
     purchase_count as lifetime_purchase_count,
-    last_purchase_at::date as last_purchase_date,
-    last_engaged_at::date as last_engagement_date,
-    date_diff('day', last_engaged_at::date, current_date) as days_since_last_engagement,
+    cast(last_purchase_at as date) as last_purchase_date,
+    cast(last_engaged_at as date) as last_engagement_date,
+    cast(
+        {{ braze_currents__days_between('cast(last_engaged_at as date)', 'current_date') }}
+        as bigint
+    ) as days_since_last_engagement,
     most_engaged_channel,
     session_count as lifetime_session_count,
     device_count

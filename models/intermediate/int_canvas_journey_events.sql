@@ -5,10 +5,10 @@
 {%- set journey_events = marts__canvas_journey_models() %}
 {#- Columns only some of the event types have, with their type. #}
 {%- set optional_columns = {
-    'app_group_id': 'varchar',
-    'experiment_step_id': 'varchar',
-    'experiment_split_id': 'varchar',
-    'in_control_group': 'boolean',
+    'app_group_id': dbt.type_string(),
+    'experiment_step_id': dbt.type_string(),
+    'experiment_split_id': dbt.type_string(),
+    'in_control_group': dbt.type_boolean(),
 } %}
 
 {% for source in journey_events %}
@@ -19,7 +19,7 @@
         {%- if source.exit_reason %}
             '{{ source.exit_reason }}' as exit_reason,
         {%- else %}
-            cast(null as varchar) as exit_reason,
+            cast(null as {{ dbt.type_string() }}) as exit_reason,
         {%- endif %}
         canvas_id,
         canvas_name,

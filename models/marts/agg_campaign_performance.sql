@@ -40,8 +40,9 @@ select
     campaign_name,
     message_variation_id,
     message_variation_name,
-    * exclude (
-        app_group_id, campaign_id, campaign_name, message_variation_id, message_variation_name
-    ),
+    channel,
+    {%- for column in marts__funnel_column_names() %}
+        {{ column }},
+    {%- endfor %}
     {{ marts__funnel_rates() }}
 from named

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 -- A run rebuilds the days that new loads brought Canvas events for.
 {%- set rebuild = marts__days_to_rebuild([ref('fct_canvas_journey_events')]) %}
@@ -18,7 +13,7 @@ journey_events as (
 
 per_user as (
     select
-        event_at::date as event_date,
+        cast(event_at as date) as event_date,
         app_group_id,
         canvas_id,
         canvas_variation_id,
@@ -48,16 +43,16 @@ per_step as (
         canvas_variation_id,
         canvas_step_id,
         experiment_split_id,
-        sum(events)::bigint as events,
-        sum(entries)::bigint as entries,
-        sum(control_entries)::bigint as control_entries,
-        sum(progressions)::bigint as progressions,
-        sum(audience_exits)::bigint as audience_exits,
-        sum(event_exits)::bigint as event_exits,
-        sum(audience_exits + event_exits)::bigint as exits,
-        sum(split_entries)::bigint as split_entries,
-        sum(experiment_conversions)::bigint as experiment_conversions,
-        sum(conversions)::bigint as conversions,
+        cast(sum(events) as bigint) as events,
+        cast(sum(entries) as bigint) as entries,
+        cast(sum(control_entries) as bigint) as control_entries,
+        cast(sum(progressions) as bigint) as progressions,
+        cast(sum(audience_exits) as bigint) as audience_exits,
+        cast(sum(event_exits) as bigint) as event_exits,
+        cast(sum(audience_exits + event_exits) as bigint) as exits,
+        cast(sum(split_entries) as bigint) as split_entries,
+        cast(sum(experiment_conversions) as bigint) as experiment_conversions,
+        cast(sum(conversions) as bigint) as conversions,
         count(*) filter (where entries > 0) as entered_users,
         count(*) filter (where progressions > 0) as progressed_users,
         count(*) filter (where audience_exits + event_exits > 0) as exited_users,

@@ -43,8 +43,10 @@ steps as (
         messaged.channel,
         coalesce(reached.users_reached, 0) as users_reached,
         coalesce(reached.users_exited, 0) as users_exited,
-        coalesce(reached.users_converted, 0) as users_converted,
-        messaged.* exclude (app_group_id, canvas_id, canvas_variation_id, canvas_step_id, channel)  -- noqa: RF02, LT05
+        {%- for column in marts__funnel_column_names() %}
+            messaged.{{ column }},
+        {%- endfor %}
+        coalesce(reached.users_converted, 0) as users_converted
     from reached
     full join messaged
         on
@@ -87,9 +89,12 @@ select
     canvas_step_id,
     canvas_step_name,
     step_order,
-    * exclude (
-        app_group_id, canvas_id, canvas_name, canvas_variation_id, canvas_variation_name,
-        canvas_step_id, canvas_step_name, step_order
-    ),
+    channel,
+    users_reached,
+    users_exited,
+    users_converted,
+    {%- for column in marts__funnel_column_names() %}
+        {{ column }},
+    {%- endfor %}
     {{ marts__funnel_rates() }}
 from named

@@ -1,14 +1,9 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 {%- set rebuild = marts__days_to_rebuild([ref('stg_braze_currents__custom_events')]) %}
 
 select
-    event_at::date as event_date,
+    cast(event_at as date) as event_date,
     app_group_id,
     name as event_name,
     count(*) as events,

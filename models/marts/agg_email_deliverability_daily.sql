@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 -- Email sends carry no ESP or sending domain, so the rates here are over the outcomes that do:
 -- every email Braze hands to an ESP ends delivered, bounced or soft-bounced. Counts are of
@@ -14,7 +9,7 @@ with
 
 outcomes as (
     select
-        event_at::date as event_date,
+        cast(event_at as date) as event_date,
         app_group_id,
         sending_domain,
         esp,

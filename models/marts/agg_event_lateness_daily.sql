@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 -- How late events arrive: per day of the event and event type, the time from the event
 -- (`event_at`) to the receipt of its batch (`received_at`: the Treasure Data export's time
@@ -18,7 +13,8 @@ events as (
         events.event_at,
         events.event_type,
         events.loaded_at,
-        date_diff('second', events.event_at, batches.received_at) as lateness_seconds
+        {{ braze_currents__seconds_between('events.event_at', 'batches.received_at') }}
+            as lateness_seconds
     from {{ ref('stg_braze_currents__events') }} as events
     left join {{ ref('stg_braze_currents__batches') }} as batches
         on events.batch_id = batches.batch_id
@@ -26,13 +22,13 @@ events as (
 )
 
 select
-    event_at::date as event_date,
+    cast(event_at as date) as event_date,
     event_type,
     count(*) as events,
     count(lateness_seconds) as events_with_receipt_time,
     min(lateness_seconds) as min_lateness_seconds,
-    median(lateness_seconds) as median_lateness_seconds,
-    quantile_disc(lateness_seconds, 0.95) as p95_lateness_seconds,
+    {{ braze_currents__median('lateness_seconds') }} as median_lateness_seconds,
+    {{ braze_currents__quantile_disc('lateness_seconds', 0.95) }} as p95_lateness_seconds,
     max(lateness_seconds) as max_lateness_seconds,
     count(*) filter (where lateness_seconds > 3600) as events_later_than_1h,
     count(*) filter (where lateness_seconds > 86400) as events_later_than_1d,

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 -- A run rebuilds the days that new loads brought message events or conversions for.
 {%- set rebuild = marts__days_to_rebuild([
@@ -51,7 +46,8 @@ conversions as (
 
 -- Conversions carry no channel: each is credited to the last message of its campaign
 -- variation (or Canvas variation) the user got before converting, with that message's channel
--- and Canvas step. A conversion with no such message keeps a NULL channel.
+-- and Canvas step (of touches at the same time, the first by channel and step, so the choice
+-- is the same on every engine). A conversion with no such message keeps a NULL channel.
 touches as (
     select
         braze_id,
@@ -65,8 +61,9 @@ touches as (
         and {{ conversion_key }} in (select conversions.conversion_key from conversions)
 ),
 
-credited_conversions as (
+last_touches as (
     select
+        conversions.event_id,
         conversions.event_at,
         conversions.app_group_id,
         touches.channel,
@@ -76,17 +73,40 @@ credited_conversions as (
         conversions.canvas_variation_id,
         coalesce(conversions.canvas_step_id, touches.canvas_step_id) as canvas_step_id,
         conversions.braze_id,
-        null as action,
-        null as funnel_stage,
-        false as is_machine_open,
-        true as is_conversion,
-        conversions.loaded_at
+        conversions.loaded_at,
+        row_number() over (
+            partition by conversions.event_id
+            order by
+                touches.event_at desc nulls last,
+                touches.channel asc nulls last,
+                touches.canvas_step_id asc nulls last
+        ) as touch_rank
     from conversions
-    asof left join touches
+    left join touches
         on
             conversions.braze_id = touches.braze_id
             and conversions.conversion_key = touches.conversion_key
             and conversions.event_at >= touches.event_at
+),
+
+credited_conversions as (
+    select
+        event_at,
+        app_group_id,
+        channel,
+        campaign_id,
+        message_variation_id,
+        canvas_id,
+        canvas_variation_id,
+        canvas_step_id,
+        braze_id,
+        cast(null as {{ dbt.type_string() }}) as action,
+        cast(null as {{ dbt.type_string() }}) as funnel_stage,
+        false as is_machine_open,
+        true as is_conversion,
+        loaded_at
+    from last_touches
+    where touch_rank = 1
 ),
 
 all_events as (
@@ -98,7 +118,7 @@ all_events as (
 -- First per user, then per message: unique users are users with at least one such event.
 per_user as (
     select
-        event_at::date as event_date,
+        cast(event_at as date) as event_date,
         app_group_id,
         channel,
         campaign_id,
@@ -135,19 +155,19 @@ per_message as (
         canvas_id,
         canvas_variation_id,
         canvas_step_id,
-        sum(events)::bigint as events,
-        sum(sends)::bigint as sends,
-        sum(deliveries)::bigint as deliveries,
-        sum(impressions)::bigint as impressions,
-        sum(opens)::bigint as opens,
-        sum(machine_opens)::bigint as machine_opens,
-        sum(reads)::bigint as reads,
-        sum(clicks)::bigint as clicks,
-        sum(hard_bounces)::bigint as hard_bounces,
-        sum(soft_bounces)::bigint as soft_bounces,
-        sum(spam_reports)::bigint as spam_reports,
-        sum(unsubscribes)::bigint as unsubscribes,
-        sum(conversions)::bigint as conversions,
+        cast(sum(events) as bigint) as events,
+        cast(sum(sends) as bigint) as sends,
+        cast(sum(deliveries) as bigint) as deliveries,
+        cast(sum(impressions) as bigint) as impressions,
+        cast(sum(opens) as bigint) as opens,
+        cast(sum(machine_opens) as bigint) as machine_opens,
+        cast(sum(reads) as bigint) as reads,
+        cast(sum(clicks) as bigint) as clicks,
+        cast(sum(hard_bounces) as bigint) as hard_bounces,
+        cast(sum(soft_bounces) as bigint) as soft_bounces,
+        cast(sum(spam_reports) as bigint) as spam_reports,
+        cast(sum(unsubscribes) as bigint) as unsubscribes,
+        cast(sum(conversions) as bigint) as conversions,
         count(*) filter (where sends > 0) as unique_recipients,
         count(*) filter (where deliveries > 0) as unique_delivered,
         count(*) filter (where impressions > 0) as unique_impressed,

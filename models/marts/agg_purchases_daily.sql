@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 {%- set rebuild = marts__days_to_rebuild([ref('fct_purchases')]) %}
 
@@ -11,7 +6,7 @@
 -- and currency.
 
 select
-    event_at::date as event_date,
+    cast(event_at as date) as event_date,
     app_group_id,
     product_id,
     currency,

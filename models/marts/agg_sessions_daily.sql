@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='session_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('session_date')) }}
 
 -- A session belongs to the day it started (the day it ended when its start is unknown). A
 -- session that gains its end in a later load changes its row in fct_sessions, and its day here.
@@ -21,7 +16,8 @@ select
     count(*) filter (where ended_at is null) as sessions_without_end,
     count(*) filter (where started_at is null) as sessions_without_start,
     avg(duration_seconds) filter (where is_paired) as average_duration_seconds,
-    median(duration_seconds) filter (where is_paired) as median_duration_seconds,
+    {{ braze_currents__median('case when is_paired then duration_seconds end') }}
+        as median_duration_seconds,
     sum(duration_seconds) filter (where is_paired) as total_duration_seconds,
     max(loaded_at) as loaded_at
 from {{ ref('fct_sessions') }}

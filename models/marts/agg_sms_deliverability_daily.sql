@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__daily_incremental('event_date')) }}
 
 -- Each SMS outcome event is counted in the row of its day, carrier and provider error code
 -- (NULL for events without an error), so counts add up across rows: a rate by carrier or by
@@ -11,7 +6,7 @@
 {%- set rebuild = marts__days_to_rebuild([ref('fct_message_deliverability')]) %}
 
 select
-    event_at::date as event_date,
+    cast(event_at as date) as event_date,
     app_group_id,
     carrier,
     provider_error_code,

@@ -66,14 +66,16 @@ select
     {%- for days in [7, 30, 90] %}
         count(*) filter (where is_engagement and event_at > as_of - interval {{ days }} day)
             as engagements_{{ days }}d,
-        count(distinct event_at::date) filter (
+        count(distinct cast(event_at as date)) filter (
             where is_engagement and event_at > as_of - interval {{ days }} day
         ) as engaged_days_{{ days }}d,
         count(*) filter (where action = 'send' and event_at > as_of - interval {{ days }} day)
             as sends_{{ days }}d,
     {%- endfor %}
     max(event_at) filter (where is_engagement) as last_engaged_at,
-    date_diff('day', max(event_at) filter (where is_engagement), max(as_of))
+    {{ braze_currents__days_between(
+        'cast(max(event_at) filter (where is_engagement) as date)', 'cast(max(as_of) as date)'
+    ) }}
         as days_since_last_engagement,
     max(as_of) as as_of
 from placed

@@ -1,23 +1,25 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='external_user_id',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__entity_incremental('external_user_id')) }}
 
 -- A run rebuilds the users that new loads brought events for, from everything known about them
--- (the facts are columnar tables; only the rare subscription events are parsed again).
+-- (the facts are columnar tables; only the rare subscription events are parsed again); on
+-- Spark, every user of the buckets (`entity_bucket`) of those (marts__entity_incremental).
+{%- set rebuilds_user = marts__rebuilds_entity(
+    'external_user_id', 'select touched_users.external_user_id from touched_users') %}
+{%- set rebuilds_user_events = marts__rebuilds_entity(
+    'message_events.external_user_id', 'select touched_users.external_user_id from touched_users') %}
 
 {%- set session_start = marts__session_models()
     | selectattr('session_event', 'equalto', 'start') | first %}
 
 with
 
-touched_users as (
-    select distinct external_user_id
-    from {{ ref('stg_braze_currents__events') }}
-    where {{ braze_currents__new_loads() }} and external_user_id is not null
-),
+{% if is_incremental() -%}
+    touched_users as (
+        select distinct external_user_id
+        from {{ ref('stg_braze_currents__events') }}
+        where {{ braze_currents__new_loads() }} and external_user_id is not null
+    ),
+{%- endif %}
 
 events as (
     select
@@ -30,16 +32,16 @@ events as (
         timezone,
         loaded_at
     from {{ ref('stg_braze_currents__events') }}
-    where external_user_id in (select touched_users.external_user_id from touched_users)
+    where external_user_id is not null and {{ rebuilds_user }}
 ),
 
 profiles as (
     select
         external_user_id,
-        arg_max(braze_id, event_at) as braze_id,
+        {{ braze_currents__max_by_not_null('braze_id', 'event_at') }} as braze_id,
         min(event_at) as first_event_at,
         max(event_at) as last_event_at,
-        arg_max(timezone, event_at) filter (where timezone is not null) as timezone,
+        {{ braze_currents__max_by_not_null('timezone', 'event_at') }} as timezone,
         count(distinct device_id) as device_count,
         count(*) filter (where event_type = '{{ session_start.event_type }}') as session_count,
         max(loaded_at) as loaded_at
@@ -60,9 +62,7 @@ message_events as (
     from {{ ref('fct_message_engagement') }} as message_events
     left join {{ ref('braze_currents__message_actions') }} as actions
         on message_events.action = actions.action
-    where
-        message_events.external_user_id
-        in (select touched_users.external_user_id from touched_users)
+    where message_events.external_user_id is not null and {{ rebuilds_user_events }}
 ),
 
 channel_actions as (
@@ -81,7 +81,7 @@ channels as (
     select
         external_user_id,
         channel,
-        map_from_entries(list({ 'key': action, 'value': events } order by action)) as action_counts,
+        {{ braze_currents__map_agg_sorted('action', 'events') }} as action_counts,
         sum(engagements) as engagements,
         max(last_engaged_at) as last_engaged_at
     from channel_actions
@@ -91,20 +91,20 @@ channels as (
 messaging as (
     select
         external_user_id,
-        map_from_entries(list({ 'key': channel, 'value': action_counts } order by channel))
-            as message_event_counts,
-        map_from_entries(
-            list({ 'key': channel, 'value': last_engaged_at } order by channel)
-            filter (where last_engaged_at is not null)
-        ) as last_engaged_at_by_channel,
+        {{ braze_currents__map_agg_sorted('channel', 'action_counts') }} as message_event_counts,
+        {{ braze_currents__map_agg_sorted(
+            'channel', 'last_engaged_at', 'last_engaged_at is not null') }}
+            as last_engaged_at_by_channel,
         max(last_engaged_at) as last_engaged_at,
         {%- for channel in marts__flat_channels() %}
-            coalesce(sum(engagements) filter (where channel = '{{ channel }}'), 0)::bigint
+            cast(coalesce(sum(engagements) filter (where channel = '{{ channel }}'), 0) as bigint)
                 as {{ channel }}_engagements,
         {%- endfor %}
-        -- Ties go to the channel first in alphabetical order, so the answer is stable.
-        first(channel order by engagements desc, channel asc) filter (where engagements > 0)
-            as most_engaged_channel
+        -- Ties go to the channel first in alphabetical order, so the answer is stable; NULL
+        -- when no channel has an engagement.
+        {{ braze_currents__min_by(
+            'case when engagements > 0 then channel end',
+            braze_currents__ordering(['-engagements', 'channel'])) }} as most_engaged_channel
     from channels
     group by external_user_id
 ),
@@ -118,18 +118,16 @@ currencies as (
         min(event_at) as first_purchase_at,
         max(event_at) as last_purchase_at
     from {{ ref('fct_purchases') }}
-    where external_user_id in (select touched_users.external_user_id from touched_users)
+    where external_user_id is not null and {{ rebuilds_user }}
     group by external_user_id, coalesce(currency, 'unknown')
 ),
 
 purchasing as (
     select
         external_user_id,
-        sum(purchases)::bigint as purchase_count,
-        map_from_entries(list({ 'key': currency, 'value': purchases } order by currency))
-            as purchases_by_currency,
-        map_from_entries(list({ 'key': currency, 'value': revenue } order by currency))
-            as revenue_by_currency,
+        cast(sum(purchases) as bigint) as purchase_count,
+        {{ braze_currents__map_agg_sorted('currency', 'purchases') }} as purchases_by_currency,
+        {{ braze_currents__map_agg_sorted('currency', 'revenue') }} as revenue_by_currency,
         min(first_purchase_at) as first_purchase_at,
         max(last_purchase_at) as last_purchase_at
     from currencies
@@ -148,7 +146,7 @@ global_states as (
         ) as recency
     from {{ ref('stg_braze_currents__global_subscription_state_changes') }}
     where
-        external_user_id in (select touched_users.external_user_id from touched_users)
+        {{ rebuilds_user }}
         and channel is not null
 ),
 
@@ -163,14 +161,14 @@ group_states as (
         ) as recency
     from {{ ref('stg_braze_currents__subscription_group_state_changes') }}
     where
-        external_user_id in (select touched_users.external_user_id from touched_users)
+        {{ rebuilds_user }}
         and subscription_group_id is not null
 ),
 
 global_subscriptions as (
     select
         external_user_id,
-        map_from_entries(list({ 'key': channel, 'value': subscription_status } order by channel))
+        {{ braze_currents__map_agg_sorted('channel', 'subscription_status') }}
             as global_subscription_states
     from global_states
     where recency = 1
@@ -180,12 +178,8 @@ global_subscriptions as (
 group_subscriptions as (
     select
         external_user_id,
-        map_from_entries(
-            list(
-                { 'key': subscription_group_id, 'value': subscription_status }
-                order by subscription_group_id
-            )
-        ) as subscription_group_states
+        {{ braze_currents__map_agg_sorted('subscription_group_id', 'subscription_status') }}
+            as subscription_group_states
     from group_states
     where recency = 1
     group by external_user_id
@@ -213,13 +207,20 @@ select
     profiles.loaded_at,
     -- The maps above, flat for the common channels (BI tools handle maps poorly).
     {%- for channel in marts__flat_channels() %}
-        coalesce(messaging.message_event_counts['{{ channel }}']['send'], 0)::bigint
+        {%- set channel_counts = braze_currents__map_get(
+            'messaging.message_event_counts', "'" ~ channel ~ "'") %}
+        cast(coalesce({{ braze_currents__map_get(channel_counts, "'send'") }}, 0) as bigint)
             as {{ channel }}_sends,
-        coalesce(messaging.{{ channel }}_engagements, 0)::bigint as {{ channel }}_engagements,
-        messaging.last_engaged_at_by_channel['{{ channel }}'] as {{ channel }}_last_engaged_at,
+        cast(coalesce(messaging.{{ channel }}_engagements, 0) as bigint)
+            as {{ channel }}_engagements,
+        {{ braze_currents__map_get('messaging.last_engaged_at_by_channel', "'" ~ channel ~ "'") }}
+            as {{ channel }}_last_engaged_at,
     {%- endfor %}
-    global_subscriptions.global_subscription_states['email'] as email_subscription_state,
-    global_subscriptions.global_subscription_states['sms'] as sms_subscription_state
+    {{ braze_currents__map_get('global_subscriptions.global_subscription_states', "'email'") }}
+        as email_subscription_state,
+    {{ braze_currents__map_get('global_subscriptions.global_subscription_states', "'sms'") }}
+        as sms_subscription_state,
+    {{ marts__entity_bucket('profiles.external_user_id') }} as entity_bucket
 from profiles
 left join messaging on profiles.external_user_id = messaging.external_user_id
 left join purchasing on profiles.external_user_id = purchasing.external_user_id

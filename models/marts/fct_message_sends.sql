@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='user_message_key',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__entity_incremental('user_message_key')) }}
 
 -- One row per message sent to a user: the events of one dispatch (`dispatch_id`, else
 -- `send_id`) of one campaign variation or Canvas step and variation, on one channel, in one
@@ -19,11 +14,16 @@
 -- Incremental: a run rebuilds, from their whole history, every message of each user and
 -- campaign or Canvas variation (`user_message_key`) that new loads brought an event or a
 -- conversion for; so which message a conversion is credited to is the same as in a full build.
+-- On Spark it rebuilds every message of the users in the bucket (`entity_bucket`, of
+-- `braze_id`) of such a user (marts__entity_incremental).
 
 {%- set message_key %}{{ marts__conversion_key() }}{% endset %}
 {%- set user_message_key -%}
     md5(coalesce(braze_id, '') || '|' || coalesce({{ message_key }}, 'channel ' || channel))
 {%- endset %}
+{%- set new_user_keys = 'select new_keys.user_key from new_keys' %}
+{%- set new_message_keys = 'select new_keys.user_message_key from new_keys' %}
+{%- set attribution_window_days = marts__attribution_window_days('channel') %}
 
 with
 
@@ -31,7 +31,7 @@ conversion_events as (
     -- Conversions have no channel: their key is their campaign or Canvas variation.
     select
         *,
-        cast(null as varchar) as channel
+        cast(null as {{ dbt.type_string() }}) as channel
     from {{ ref('int_conversions') }}
 ),
 
@@ -60,9 +60,8 @@ message_events as (
     from {{ ref('fct_message_engagement') }} as message_events
     left join {{ ref('braze_currents__message_actions') }} as actions
         on message_events.action = actions.action
-    {%- if is_incremental() %}
-        where coalesce(message_events.braze_id, '') in (select new_keys.user_key from new_keys)
-    {%- endif %}
+    where
+        {{ marts__rebuilds_entity("coalesce(message_events.braze_id, '')", new_user_keys) }}
 ),
 
 messages as (
@@ -100,9 +99,7 @@ messages as (
         count(*) as events,
         max(loaded_at) as loaded_at
     from message_events
-    {%- if is_incremental() %}
-        where user_message_key in (select new_keys.user_message_key from new_keys)
-    {%- endif %}
+    where {{ marts__rebuilds_key('user_message_key', new_message_keys) }}
     group by all
 ),
 
@@ -113,31 +110,40 @@ conversions as (
         {{ user_message_key }} as user_message_key,
         loaded_at
     from conversion_events
-    {%- if is_incremental() %}
-        where
-            coalesce(braze_id, '') in (select new_keys.user_key from new_keys)
-            and {{ user_message_key }} in (select new_keys.user_message_key from new_keys)
-    {%- endif %}
+    where
+        {{ marts__rebuilds_entity("coalesce(braze_id, '')", new_user_keys) }}
+        and {{ marts__rebuilds_key(user_message_key, new_message_keys) }}
 ),
 
-credited as (
-    -- Each conversion and the user's last message of its variation before it (on a tie in
-    -- time, the greater send_key, so the choice is stable).
+candidates as (
+    -- Each conversion and the user's messages of its variation before it, the last first (on
+    -- a tie in time, the greater send_key, so the choice is stable).
     select
         messages.send_key,
         messages.channel,
         messages.first_event_at,
         conversions.event_at,
-        conversions.loaded_at
+        conversions.loaded_at,
+        row_number() over (
+            partition by conversions.event_id
+            order by messages.first_event_at desc, messages.send_key desc
+        ) as recency
     from conversions
     inner join messages
         on
             conversions.user_message_key = messages.user_message_key
             and conversions.event_at >= messages.first_event_at
-    qualify row_number() over (
-        partition by conversions.event_id
-        order by messages.first_event_at desc, messages.send_key desc
-    ) = 1
+),
+
+credited as (
+    select
+        send_key,
+        channel,
+        first_event_at,
+        event_at,
+        loaded_at
+    from candidates
+    where recency = 1
 ),
 
 converted as (
@@ -149,7 +155,7 @@ converted as (
     from credited
     where
         event_at
-        <= first_event_at + to_days({{ marts__attribution_window_days('channel') }})
+        <= {{ braze_currents__add_days('first_event_at', attribution_window_days) }}
     group by send_key
 )
 
@@ -192,6 +198,7 @@ select
     coalesce(converted.conversions, 0) as conversions,
     {{ marts__attribution_window_days('messages.channel') }} as attribution_window_days,
     messages.events,
-    greatest(messages.loaded_at, converted.loaded_at) as loaded_at
+    greatest(messages.loaded_at, converted.loaded_at) as loaded_at,
+    {{ marts__entity_bucket('messages.braze_id') }} as entity_bucket
 from messages
 left join converted on messages.send_key = converted.send_key

@@ -1,31 +1,41 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='session_id',
-    on_schema_change='fail',
-) }}
+{{ config(**marts__entity_incremental('session_id')) }}
 
 -- One row per session of a workspace (`app_group_id`, `session_id`). A session's start and end
--- can arrive in different loads: a run folds the new events of a session into the row it
--- already has (it rebuilds every workspace's row of the session ids it reads, the unique key).
--- Every fold below (min, max, bool_or, the duration of the latest end) gives the same row
--- whatever the order the events came in, and reading an event twice changes nothing.
+-- can arrive in different loads: a run rebuilds every workspace's row of each session id that
+-- new loads brought an event for, from all of its events (never from the table itself, which
+-- Spark cannot read while it overwrites it), so a session is the same row whatever the order
+-- its events came in, and reading an event twice changes nothing. On Spark a run rebuilds
+-- every session of the buckets (`entity_bucket`, of `session_id`) of those
+-- (marts__entity_incremental).
 
 with
 
-new_session_events as (
+{% if is_incremental() -%}
+    touched_sessions as (
+        select distinct session_id
+        from {{ ref('int_session_events') }}
+        where {{ braze_currents__new_loads() }} and session_id is not null
+    ),
+{%- endif %}
+
+session_events as (
     select *
     from {{ ref('int_session_events') }}
-    where {{ braze_currents__new_loads() }} and session_id is not null
+    where
+        session_id is not null
+        and {{ marts__rebuilds_entity(
+            'session_id', 'select touched_sessions.session_id from touched_sessions') }}
 ),
 
-new_sessions as (
+sessions as (
     select
         app_group_id,
         session_id,
         min(event_at) filter (where session_event in ('start', 'first_session')) as started_at,
         max(event_at) filter (where session_event = 'end') as ended_at,
-        arg_max(duration_seconds, event_at) filter (where session_event = 'end')
+        -- The duration the latest end reported.
+        {{ braze_currents__max_by_not_null(
+            "case when session_event = 'end' then duration_seconds end", 'event_at') }}
             as duration_seconds,
         bool_or(session_event = 'first_session') as is_first_session,
         max(external_user_id) as external_user_id,
@@ -33,54 +43,10 @@ new_sessions as (
         max(device_id) as device_id,
         max(app_id) as app_id,
         max(platform) as platform,
-        max(loaded_at) as loaded_at
-    from new_session_events
-    group by app_group_id, session_id
-),
-
-session_versions as (
-    select
-        *,
-        true as is_new
-    from new_sessions
-    {%- if is_incremental() %}
-        union all
-        select
-            app_group_id,
-            session_id,
-            started_at,
-            ended_at,
-            duration_seconds,
-            is_first_session,
-            external_user_id,
-            braze_id,
-            device_id,
-            app_id,
-            platform,
-            loaded_at,
-            false as is_new
-        from {{ this }}
-        where session_id in (select new_sessions.session_id from new_sessions)
-    {%- endif %}
-),
-
-folded as (
-    select
-        app_group_id,
-        session_id,
-        min(started_at) as started_at,
-        max(ended_at) as ended_at,
-        arg_max(duration_seconds, ended_at) as duration_seconds,
-        bool_or(is_first_session) as is_first_session,
-        max(external_user_id) as external_user_id,
-        max(braze_id) as braze_id,
-        max(device_id) as device_id,
-        max(app_id) as app_id,
-        max(platform) as platform,
         -- The load that changed the row last, so the daily marts see the change (the row of
         -- another workspace that shares the session id keeps its own).
-        coalesce(max(loaded_at) filter (where is_new), max(loaded_at)) as loaded_at
-    from session_versions
+        max(loaded_at) as loaded_at
+    from session_events
     group by app_group_id, session_id
 )
 
@@ -94,9 +60,10 @@ select
     platform,
     started_at,
     ended_at,
-    coalesce(started_at, ended_at)::date as session_date,
+    cast(coalesce(started_at, ended_at) as date) as session_date,
     started_at is not null and ended_at is not null as is_paired,
     duration_seconds,
     is_first_session,
-    loaded_at
-from folded
+    loaded_at,
+    {{ marts__entity_bucket('session_id') }} as entity_bucket
+from sessions

@@ -6,14 +6,14 @@ with
 bounds as (
     select
         coalesce(cast(min(event_at) as date), current_date) as first_day,
-        coalesce(cast(max(event_at) as date), current_date) + 366 as last_day
+        date_add(coalesce(cast(max(event_at) as date), current_date), 366) as last_day
     from {{ ref('stg_braze_currents__events') }}
 ),
 
 days as (
-    select unnest(range(first_day, last_day, interval 1 day)) as day_start
+    select {{ braze_currents__unnest_days('first_day', 'last_day', 'date_day') }}
     from bounds
 )
 
-select cast(day_start as date) as date_day
+select date_day
 from days

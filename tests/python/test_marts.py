@@ -278,7 +278,7 @@ def test_an_incremental_run_reads_only_loads_newer_than_each_mart_holds(tmp_path
     assert days(l3) and not days(l3) & days(l1, l2)
     # The daily mart rebuilt the days of L3 only (one predicate, on its messages and conversions).
     sql = compiled_sql(wh, "agg_message_performance_daily")
-    [rebuilt] = set(re.findall(r"event_at::date in \(([^)]*)\)", sql))
+    [rebuilt] = set(re.findall(r"cast\(event_at as date\) in \(([^)]*)\)", sql))
     assert set(re.findall(r"'([^']*)'", rebuilt)) == days(l3)
     # dim_users rebuilt the users of L3 only: its predicate on the event stream selects L3.
     touched = re.search(

@@ -398,3 +398,23 @@ def test_render_shows_the_single_file_and_no_event_day_and_the_targets():
     empty = next(line for line in text.splitlines() if "7.0" in line and "4.5" in line)
     assert empty.split() == ["1,000,000", "7.0", "4.5", "2.5"]
     assert "one 6.6 GB file" in text.split("Targets")[1]
+def test_render_shows_spark_against_duckdb_per_phase_and_whether_rows_agree():
+    report = _report()
+    assert "Spark against DuckDB" not in render(report)  # --spark not given
+    report.spark = {
+        "events": 3000,
+        "models": 120,
+        "equal": True,
+        "phases": [
+            {"name": "full build, day 1", "seconds": {"load": 2.0, "duckdb": 60.0, "spark": 240.0}},
+            {"name": "incremental build, day 2", "seconds": {"duckdb": 15.0, "spark": 45.0}},
+        ],
+    }
+    text = render(report)
+    assert "3,000 events" in text and "120 models, every row equal" in text
+    full = next(line for line in text.splitlines() if line.startswith("full build, day 1"))
+    assert full.split()[-3:] == ["60.0", "240.0", "4.0"]
+    inc = next(line for line in text.splitlines() if line.startswith("incremental build"))
+    assert inc.split()[-3:] == ["15.0", "45.0", "3.0"]
+    report.spark["equal"] = False
+    assert "every row NOT equal" in render(report)
