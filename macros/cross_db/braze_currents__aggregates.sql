@@ -53,6 +53,8 @@
 
 {% macro spark__braze_currents__string_agg_distinct(expr, separator) -%}
     array_join(array_sort(collect_set({{ expr }})), {{ braze_currents__string_literal(separator) }})
+{%- endmacro %}
+
 {#- The distinct values of `expr` where `condition` holds, as a sorted array; NULL (not an
     empty array) when there is none. -#}
 {% macro braze_currents__array_agg_distinct_sorted(expr, condition='true') -%}
