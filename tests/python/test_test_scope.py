@@ -196,8 +196,10 @@ def test_new_keys_are_checked_against_every_row(incremental, tmp_path):
         "marts_message_engagement_has_every_message_event": ("fail", 1),
         "assert_typed_models_hold_each_catalogued_event_once": ("fail", 2),
     }
-    # ... and the drift warnings of the faulty load.
+    # ... and the drift warnings of the faulty load (an event type Braze has not announced is
+    # also a channel or action the seeds do not list yet).
     assert {name.split(":")[0] for name in found if found[name][0] == "warn"} == {
+        "braze_currents__relationships_in_scope",
         "braze_currents__catalogued_event_types",
         "braze_currents__catalogued_properties",
         "braze_currents__typed_values_convert",
