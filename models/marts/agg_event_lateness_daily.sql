@@ -1,6 +1,6 @@
 {{ config(**marts__daily_incremental('event_date')) }}
 
--- How late events arrive: per day of the event and event type, the time from the event
+-- How late events arrive: per day of the event, workspace and event type, the time from the event
 -- (`event_at`) to the receipt of its batch (`received_at`: the Treasure Data export's time
 -- where the input has one, else when it was loaded). A negative lateness is a clock ahead of
 -- Braze's. A run rebuilds the days new loads brought events for.
@@ -11,6 +11,7 @@ with
 events as (
     select
         events.event_at,
+        events.app_group_id,
         events.event_type,
         events.loaded_at,
         {{ braze_currents__seconds_between('events.event_at', 'batches.received_at') }}
@@ -23,6 +24,7 @@ events as (
 
 select
     cast(event_at as date) as event_date,
+    app_group_id,
     event_type,
     count(*) as events,
     count(lateness_seconds) as events_with_receipt_time,

@@ -170,12 +170,10 @@ def test_build_types_both_envelopes_alike(tmp_path, dbt_target):
 
 # Marts that do not split by workspace yet, each with its reason (as beside the model).
 NOT_PER_WORKSPACE = {
-    # Keyed by external_user_id, from the event stream, which has no workspace column yet; the
+    # Keyed by external_user_id (a Braze user of one workspace is a user of the brand); the
     # exporter sends it to the one workspace of its API key.
     "dim_users": "keyed by external_user_id",
     "export_braze_user_attributes": "what the exporter sends to one workspace",
-    # Per event type and day, from the event stream, which has no workspace column yet.
-    "agg_event_lateness_daily": "the event stream has no workspace column yet",
     "metricflow_time_spine": "one row per day, no events",
 }
 # What differs between the two copies of one workspace: its id, and the ids of its events and
