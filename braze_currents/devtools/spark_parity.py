@@ -11,7 +11,7 @@ full build of day one and an incremental build after day two:
    (``tests/dbt/cross_db/``) with dbt on DuckDB (a subprocess) and on local Spark (dbt in this
    process, through dbt-spark's ``session`` method, so Spark starts once and its tables are
    read from the session that built them);
-3. compares the rows of the raw tables and of every ported model, as multisets of rows
+3. compares the rows of the raw tables, the seeds and every ported model, as multisets of rows
    (column names, then every value; JSON by its parsed value, floats to 12 significant
    digits, timestamps in UTC), and lists the rows found on one engine only.
 
@@ -324,10 +324,7 @@ def build_spark(ws: Workspace, full_refresh: bool) -> str:
     res = runner.invoke(["run-operation", "braze_currents__register_landing", *common])
     if not res.success:
         return f"failed: registering the landing: {res.exception}"
-    res = runner.invoke(
-        ["build", *_selection(), *common]
-        + ["--full-refresh"] * full_refresh
-    )
+    res = runner.invoke(["build", *_selection(), *common] + ["--full-refresh"] * full_refresh)
     if res.success:
         return "ok"
     failures = [
@@ -338,12 +335,12 @@ def build_spark(ws: Workspace, full_refresh: bool) -> str:
     return "failed: " + ("; ".join(failures) or str(res.exception))
 
 
-def _relation_of(ws: Workspace, model: str) -> str:
+def _relation_of(ws: Workspace, name: str) -> str:
     manifest = json.loads((ws.target_duckdb / "manifest.json").read_text())
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["name"] == model:
+        if node["resource_type"] in ("model", "seed") and node["name"] == name:
             return f"{node['schema']}.{node.get('alias') or node['name']}"
-    raise KeyError(model)
+    raise KeyError(name)
 
 
 def all_models(ws: Workspace) -> list[str]:
@@ -353,6 +350,13 @@ def all_models(ws: Workspace) -> list[str]:
         for n in manifest["nodes"].values()
         if n["resource_type"] == "model" and n["config"].get("materialized") != "ephemeral"
     )
+
+
+def all_seeds(ws: Workspace) -> list[str]:
+    """The seeds: compared too (dbt-spark's `session` method once loaded an empty cell as
+    the text 'None')."""
+    manifest = json.loads((ws.target_duckdb / "manifest.json").read_text())
+    return sorted(n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "seed")
 
 
 def read_duckdb(ws: Workspace, relation: str) -> tuple[list[str], list[tuple], set[str]]:
@@ -410,7 +414,8 @@ def run(workdir: Path, events: int = 3000) -> Report:
         phase.spark_build = build_spark(ws, full)
         phase.seconds["spark"] = time.monotonic() - t
         models = [m for m in all_models(ws) if m not in NOT_PORTED]
-        relations = [*RAW_TABLES, *(_relation_of(ws, m) for m in models)]
+        tables = [*all_seeds(ws), *models]
+        relations = [*RAW_TABLES, *(_relation_of(ws, m) for m in tables)]
         phase.comparisons = [compare(ws, r) for r in relations]
         report.phases.append(phase)
         report.ported = models

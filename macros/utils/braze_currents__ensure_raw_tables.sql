@@ -63,3 +63,13 @@
         recovered boolean not null
     );
 {%- endmacro %}
+
+{#- Spark reads `raw` from the Parquet landing (macros/cross_db/braze_currents__landing.sql):
+    tables over files no load has written cannot be made, so say what to run instead of
+    failing on the DDL. -#}
+{% macro spark__braze_currents__raw_tables_ddl(batches) -%}
+    {{- exceptions.raise_compiler_error(
+        batches ~ " does not exist on this Spark target: load with scripts/load_currents.py"
+        ~ " --landing-parquet DIR, then run `dbt run-operation braze_currents__register_landing"
+        ~ " --target spark` (README, \"Running on Spark\").") -}}
+{%- endmacro %}

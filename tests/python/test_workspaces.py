@@ -177,8 +177,11 @@ NOT_PER_WORKSPACE = {
     "metricflow_time_spine": "one row per day, no events",
 }
 # What differs between the two copies of one workspace: its id, and the ids of its events and
-# users (and the keys made of them), and the lateness (the copies are loaded apart).
-COPY_COLUMNS = {"app_group_id", "event_id", "braze_id", "send_key", "user_message_key"}
+# users (and the keys made of them: fct_message_sends' entity_bucket is a bucket of braze_id),
+# and the lateness (the copies are loaded apart).
+COPY_COLUMNS = {
+    "app_group_id", "event_id", "braze_id", "send_key", "user_message_key", "entity_bucket",
+}  # fmt: skip
 
 
 def second_workspace(source, target, app_group_id: str) -> None:

@@ -398,6 +398,8 @@ def test_render_shows_the_single_file_and_no_event_day_and_the_targets():
     empty = next(line for line in text.splitlines() if "7.0" in line and "4.5" in line)
     assert empty.split() == ["1,000,000", "7.0", "4.5", "2.5"]
     assert "one 6.6 GB file" in text.split("Targets")[1]
+
+
 def test_render_shows_spark_against_duckdb_per_phase_and_whether_rows_agree():
     report = _report()
     assert "Spark against DuckDB" not in render(report)  # --spark not given
