@@ -4,6 +4,20 @@
 
 {%- set email_outcomes = "('delivery', 'bounce', 'soft_bounce', 'deferral', 'mark_as_spam')" %}
 {%- set sms_outcomes = "('send', 'carrier_send', 'delivery', 'delivery_failure', 'rejection')" %}
+{#- every count of dim_users.message_event_counts (channel -> action -> events) -#}
+{%- set dim_users_message_events -%}
+    select sum(counts.n)
+    from (
+        select channels.actions
+        from {{ ref('dim_users') }} as users
+        {{ braze_currents__unnest_with_index(
+            'map_values(users.message_event_counts)', 'channels', 'actions', 'channel_index'
+        ) }}
+    ) as per_channel
+    {{ braze_currents__unnest_with_index(
+        'map_values(per_channel.actions)', 'counts', 'n', 'action_index'
+    ) }}
+{%- endset %}
 {#- (what is counted, the mart's total, the facts' total) #}
 {%- set checks = [
     (
@@ -64,8 +78,7 @@
     ),
     (
         'dim_users message events',
-        "select sum(n) from (select unnest(map_values(actions)) as n from (select"
-        ~ " unnest(map_values(message_event_counts)) as actions from " ~ ref('dim_users') ~ "))",
+        dim_users_message_events,
         "select count(*) from " ~ ref('fct_message_engagement')
         ~ " where external_user_id is not null",
     ),
