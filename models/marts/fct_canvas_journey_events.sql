@@ -31,7 +31,9 @@ known_workspaces as (
         where
             app_group_id is not null
             and braze_id in (
-                select new_events.braze_id from new_events where new_events.app_group_id is null
+                select new_events.braze_id
+                from new_events
+                where new_events.app_group_id is null
             )
     {%- endif %}
 ),
