@@ -6,17 +6,21 @@
 {%- set sms_outcomes = "('send', 'carrier_send', 'delivery', 'delivery_failure', 'rejection')" %}
 {#- every count of dim_users.message_event_counts (channel -> action -> events) -#}
 {%- set dim_users_message_events -%}
-    select sum(counts.n)
-    from (
-        select channels.actions
-        from {{ ref('dim_users') }} as users
-        {{ braze_currents__unnest_with_index(
-            'map_values(users.message_event_counts)', 'channels', 'actions', 'channel_index'
+    with
+    users as (
+        select message_event_counts from {{ ref('dim_users') }}
+    ),
+    per_channel as (
+        {{ braze_currents__unnest_rows(
+            'users', [], 'map_values(users.message_event_counts)', 'actions', 'channel_index'
         ) }}
-    ) as per_channel
-    {{ braze_currents__unnest_with_index(
-        'map_values(per_channel.actions)', 'counts', 'n', 'action_index'
-    ) }}
+    ),
+    counts as (
+        {{ braze_currents__unnest_rows(
+            'per_channel', [], 'map_values(per_channel.actions)', 'n', 'action_index'
+        ) }}
+    )
+    select sum(counts.n) from counts
 {%- endset %}
 {#- (what is counted, the mart's total, the facts' total) #}
 {%- set checks = [

@@ -13,15 +13,9 @@ batches as (
 ),
 
 unnested as (
-    select
-        batches.batch_id,
-        batches.loaded_at,
-        batches.source_line,
-        items.event_index,
-        items.event_json
-    from batches
-    {{ braze_currents__unnest_with_index(
-        braze_currents__json_array_items('batches.events'), 'items', 'event_json', 'event_index'
+    {{ braze_currents__unnest_rows(
+        'batches', ['batch_id', 'loaded_at', 'source_line'],
+        braze_currents__json_array_items('batches.events'), 'event_json', 'event_index'
     ) }}
 ),
 

@@ -20,16 +20,19 @@ flagged as (
     where checked.invalid_event_count > 0
 ),
 
-unnested as (
+flagged_batches as (
     select
         b.batch_id,
         b.loaded_at,
-        items.event_index,
-        items.event_json
+        b.events
     from {{ source('braze_currents', 'currents_batches') }} as b
     {{ braze_currents__semi_join() }} flagged on b.batch_id = flagged.batch_id
-    {{ braze_currents__unnest_with_index(
-        braze_currents__json_array_items('b.events'), 'items', 'event_json', 'event_index'
+),
+
+unnested as (
+    {{ braze_currents__unnest_rows(
+        'flagged_batches', ['batch_id', 'loaded_at'],
+        braze_currents__json_array_items('flagged_batches.events'), 'event_json', 'event_index'
     ) }}
 ),
 

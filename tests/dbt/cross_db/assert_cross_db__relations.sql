@@ -1,6 +1,6 @@
 {#- The cross-database macros that aggregate or unnest give the same rows on every engine:
     max_by/min_by (NULL orderings ignored, a NULL value of the chosen row returned) and
-    string_agg_distinct (sorted, NULLs left out), unnest_with_index (positions from 1, no row
+    string_agg_distinct (sorted, NULLs left out), unnest_rows (positions from 1, no row
     for an empty or NULL array). One row per
     check whose value differs from the expected one. -#}
 {%- set s = dbt.type_string() -%}
@@ -73,13 +73,8 @@ arrays as (
 ),
 
 unnested as (
-    select
-        arrays.id,
-        e.pos,
-        e.elem
-    from arrays
-    {{ braze_currents__unnest_with_index(
-        braze_currents__json_array_elements('arrays.doc'), 'e', 'elem', 'pos') }}
+    {{ braze_currents__unnest_rows(
+        'arrays', ['id'], braze_currents__json_array_elements('arrays.doc'), 'elem', 'pos') }}
 ),
 
 flattened as (
