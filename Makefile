@@ -60,4 +60,5 @@ bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf target logs warehouse/*.duckdb warehouse/*.wal out warehouse/spark
+	rm -rf target logs out warehouse/spark warehouse/demo-inputs warehouse/demo-export-report.json
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/*.duckdb.*  # with its export lock, journal, temp files
