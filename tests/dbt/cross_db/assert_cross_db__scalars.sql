@@ -54,21 +54,4 @@
         '0.1234567890123'),
 ] -%}
 
-with
-
-checks as (
-    {%- for name, expr, expected in checks %}
-        select
-            '{{ name }}' as check_name,
-            cast({{ expr }} as {{ s }}) as actual,
-            {{ braze_currents__string_literal(expected) if expected is not none else null_text }}
-                as expected
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-)
-
-select *
-from checks
-where actual is distinct from expected
+{{ braze_currents__expression_checks(checks) }}
