@@ -131,7 +131,9 @@
 {%- endmacro %}
 
 {% macro default__braze_currents__json_keys(json_expr) -%}
-    case when json_type({{ json_expr }}) = 'OBJECT' then json_keys({{ json_expr }}) end
+    case
+        when {{ braze_currents__json_type(json_expr) }} = 'OBJECT' then json_keys({{ json_expr }})
+    end
 {%- endmacro %}
 
 {% macro spark__braze_currents__json_keys(json_expr) -%}

@@ -13,8 +13,13 @@
     {{- return(adapter.dispatch('braze_currents__json_type', 'braze_currents')(json_expr)) -}}
 {%- endmacro %}
 
+{#- A JSON text that begins with `{` is an object: that test is a byte, json_type() a parse of
+    the whole text (an event's `properties`, for every event of the stream). -#}
 {% macro default__braze_currents__json_type(json_expr) -%}
-    json_type({{ json_expr }})
+    case
+        when starts_with(cast({{ json_expr }} as varchar), '{') then 'OBJECT'
+        else json_type({{ json_expr }})
+    end
 {%- endmacro %}
 
 {% macro spark__braze_currents__json_type(json_expr) -%}

@@ -153,3 +153,23 @@ def test_every_typed_model_carries_the_workspace_of_the_stream(built_warehouse):
             )
         )
     assert sum(differing) == 0
+
+
+@pytest.mark.parametrize("parts", [1, 7])
+def test_the_batches_are_read_in_parts_each_once(built_warehouse, tmp_path, parts):
+    """DuckDB reads the landed batches as `braze_currents_scan_parts` rowid ranges, in
+    parallel (braze_currents__batches_to_process): whatever their number, every batch is read
+    once, so the stream and the batches hold what the default build holds."""
+    wh = built_warehouse.copy_to(tmp_path / "w", target=tmp_path / "target")
+    selector = ("--select", "stg_braze_currents__events", "stg_braze_currents__batches")
+    wh.dbt("run", "--full-refresh", *selector, dbt_vars={"braze_currents_scan_parts": parts})
+    compiled = next((tmp_path / "target").glob("run/**/stg_braze_currents__events.sql"))
+    assert compiled.read_text().count("rowid >=") == parts - 1
+    for model, key in [
+        ("stg_braze_currents__events", "event_id, batch_id, loaded_at, properties::varchar"),
+        ("stg_braze_currents__batches", "batch_id, event_count, invalid_event_count"),
+    ]:
+        a = wh.query(f"select {key} from staging.{model} order by all")
+        b = built_warehouse.query(f"select {key} from staging.{model} order by all")
+        assert a == b, model
+        assert len(a) > parts, model

@@ -49,3 +49,17 @@ def test_a_relative_path_is_the_profile_folders_from_anywhere(tmp_path):
         cwd=elsewhere, env={"DBT_TARGET_PATH": str(tmp_path / "target")},
     )  # fmt: skip
     assert f"path: {profiles}/warehouse/currents.duckdb" in out
+
+
+def test_dbt_gets_the_duckdb_settings_the_loader_uses():
+    """The loader's DuckDB settings (braze_currents/warehouse.py) are dbt's too, from the same
+    environment variables with the same defaults: a setting measured to speed up writing JSON
+    (DICT_FSST off) or checkpoints (no vacuum) helps the event stream as much as the loader."""
+    import yaml
+
+    from braze_currents.warehouse import SETTINGS
+
+    profile = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text())
+    settings = profile["braze_currents"]["outputs"]["dev"]["settings"]
+    for name, (env, default) in SETTINGS.items():
+        assert f"env_var('{env}', '{default}')" in str(settings.get(name)), name
