@@ -96,17 +96,19 @@
 {#- One row per workspace (`app_group_id`) and value of `keys` (the last key not NULL) in the
     name observations: its latest name (the name of the newest event that carried one; the
     greater name on a tie), when the events first and last mentioned it, and the channels its
-    messages went out on. Two workspaces never share a row, even where their ids are equal. -#}
+    messages went out on. Two workspaces never share a row, even where their ids are equal.
+    Read from int_name_observations, the observations folded by ids and names: the row of a
+    name that has the greatest last_seen_at holds the newest event that carried that name. -#}
 {% macro marts__name_dimension(keys, name) -%}
     {%- set keys = ['app_group_id'] + keys %}
     select
         {{ keys | join(', ') }},
-        {{ braze_currents__max_by_not_null(name, braze_currents__ordering(['event_at', name])) }}
+        {{ braze_currents__max_by_not_null(name, braze_currents__ordering(['last_seen_at', name])) }}
             as {{ name }},
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
         {{ braze_currents__array_agg_distinct_sorted('channel') }} as channels
-    from ({{ marts__name_observations() }}) as observations
+    from {{ ref('int_name_observations') }}
     where {{ keys[-1] }} is not null
     group by {{ keys | join(', ') }}
 {%- endmacro %}
