@@ -83,11 +83,14 @@ def run_measured(cmd: list[str], env: dict | None = None, quiet: bool = True) ->
 
 
 def duckdb_settings_sql() -> str:
-    """The DuckDB settings the project's own connections use, for the floor too."""
+    """The DuckDB settings the project's own connections use, for the floor too (with dbt's
+    preserve_insertion_order off: with it on, DuckDB alone ran out of memory unnesting the
+    30 M events' gzipped NDJSON within 3.5 GB)."""
     return "; ".join(
-        f"set {name} = '{os.environ.get(env, default)}'"
-        for name, (env, default) in SETTINGS.items()
-    )
+        [f"set {name} = '{os.environ.get(env, default)}'"
+         for name, (env, default) in SETTINGS.items()]
+        + ["set preserve_insertion_order = false"]
+    )  # fmt: skip
 
 
 FLOOR_SCRIPT = """
