@@ -112,7 +112,9 @@ print(con.execute("select count(*) from events").fetchone()[0])
 def floor(inputs: list[Path], workdir: Path, runs: int = 3) -> tuple[Measure, int, list[float]]:
     """DuckDB alone: read the same NDJSON as text and unnest it into one event table, in one
     query, with the project's DuckDB settings. Run ``runs`` times (it is short, and the
-    headline divides by it); the run of median seconds is kept."""
+    headline divides by it); the run of median seconds is kept. When DuckDB alone runs out of
+    memory (the 30 M events' gzipped NDJSON within 3.5 GB), the floor is not a number (nan)
+    and the run goes on: the 30 M target is set against the 10 M run, not the floor."""
     import duckdb
 
     db = workdir / "floor.duckdb"
@@ -121,7 +123,14 @@ def floor(inputs: list[Path], workdir: Path, runs: int = 3) -> tuple[Measure, in
         _remove_db(db)
         cmd = [sys.executable, "-c", FLOOR_SCRIPT, str(db), duckdb_settings_sql(),
                *map(str, inputs)]  # fmt: skip
-        measures.append(run_measured(cmd))
+        try:
+            measures.append(run_measured(cmd))
+        except RuntimeError as exc:
+            if "Out of Memory" not in str(exc):
+                raise
+            print("   floor: DuckDB alone ran out of memory; no floor for this size", flush=True)
+            _remove_db(db)
+            return Measure(seconds=float("nan"), peak_mb=float("nan")), 0, []
         with duckdb.connect(str(db), read_only=True) as con:
             rows = con.execute("select count(*) from events").fetchone()[0]
         _remove_db(db)
