@@ -2,6 +2,14 @@
     Canvas, step or variation. Every message event, Canvas event and conversion that names one
     is an observation of its name at the time of the event. -#}
 
+{#- The columns of a name observation that say what it names: the workspace, the channel, and the
+    ids and names of campaign, message variation, Canvas, Canvas variation and step. -#}
+{% macro marts__name_columns() -%}
+    {{ return(['app_group_id', 'channel', 'campaign_id', 'campaign_name', 'message_variation_id',
+               'message_variation_name', 'canvas_id', 'canvas_name', 'canvas_variation_id',
+               'canvas_variation_name', 'canvas_step_id', 'canvas_step_name']) }}
+{%- endmacro %}
+
 {#- Every observation of a campaign, Canvas, step or variation: one row per event that has one,
     with its names as the event carried them (NULL where it carried none). -#}
 {% macro marts__name_observations() -%}
