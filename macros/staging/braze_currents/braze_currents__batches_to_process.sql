@@ -26,7 +26,10 @@
     {%- set new_loads = braze_currents__new_loads() -%}
     {%- set parts = var('braze_currents_scan_parts', 4) | int -%}
     {%- set bounds = none -%}
-    {%- if execute and parts > 1 and model.resource_type != 'unit_test' -%}
+    {#- No landed table yet (a project compiled before its first load, as sqlfluff does): the
+        plain select, which says what is missing when it runs. -#}
+    {%- if execute and parts > 1 and model.resource_type != 'unit_test'
+        and load_relation(relation) is not none -%}
         {%- set bounds_sql -%}
             select min(rowid), max(rowid) from {{ relation }} where {{ new_loads }}
         {%- endset -%}
