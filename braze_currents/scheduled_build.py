@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from braze_currents.config import PROJECT_ROOT
+from braze_currents.warehouse import connect
 
 STATE_FILES = ("manifest.json", "sources.json")
 ALWAYS = ["--exclude-resource-type", "unit_test"]
@@ -85,8 +86,11 @@ def plan(
         return Plan(True, f"no previous build recorded in {state}", freshness, build)
     if existing is None:
         return Plan(True, "the warehouse file does not exist", freshness, build)
-    manifest = json.loads((state / "manifest.json").read_text())
-    missing = missing_relations(manifest, existing)
+    try:
+        manifest = json.loads((state / "manifest.json").read_text())
+        missing = missing_relations(manifest, existing)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Plan(True, f"the state's manifest is unreadable ({exc!r:.80})", freshness, build)
     if missing:
         shown = ", ".join(missing[:3]) + (
             f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -103,10 +107,13 @@ def plan(
 def warehouse_relations(database: Path) -> set[str] | None:
     if not database.exists():
         return None
-    with duckdb.connect(str(database), read_only=True) as con:
+    con = connect(database, read_only=True)
+    try:
         rows = con.execute(
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()
+    finally:
+        con.close()
     return {f"{schema}.{name}".lower() for schema, name in rows}
 
 
@@ -146,11 +153,16 @@ def run(
 ) -> int:
     """One scheduled build; the exit code: 0 built (or nothing to build), 1 the build or the
     freshness check failed (a source older than its error_after fails the run after the
-    build, as `dbt source freshness` does), 2 dbt could not run."""
+    build, as `dbt source freshness` does), 2 dbt or the warehouse file could not be read."""
     os.environ["CURRENTS_DUCKDB_PATH"] = str(database)
     state = state_dir(database)
     target_path = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
-    steps = plan(state, full_refresh, warehouse_relations(database), target_path, extra)
+    try:
+        existing = warehouse_relations(database)
+    except duckdb.Error as exc:  # locked by a running load, not a DuckDB file, ...
+        say(f"cannot read the warehouse {database}: {exc}")
+        return 2
+    steps = plan(state, full_refresh, existing, target_path, extra)
     say(f"scheduled build: {'every node' if steps.full else 'new data only'} ({steps.reason})")
     fresh_ok, fresh_error = invoke(steps.freshness)
     if fresh_error or not (target_path / "sources.json").is_file():

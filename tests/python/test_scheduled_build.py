@@ -74,6 +74,30 @@ def test_without_a_usable_state_every_node_is_built(tmp_path, case, reason):
     assert ("--full-refresh" in steps.build) == (case == "full refresh")
 
 
+@pytest.mark.parametrize(
+    "text", ["{not json", "[]", '{"nodes": {"m": {"resource_type": "model"}}}']
+)
+def test_an_unreadable_state_builds_every_node(tmp_path, text):
+    state = tmp_path / "w.duckdb.dbt-state"
+    write_state(state, MANIFEST)
+    (state / "manifest.json").write_text(text)
+    steps = sb.plan(state, False, EXISTING, tmp_path / "target")
+    assert steps.full
+    assert "unreadable" in steps.reason
+    assert "--state" not in steps.build
+
+
+def test_a_warehouse_that_cannot_be_read_exits_2_before_dbt(tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(b"not a duckdb file" * 100)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    calls, said = [], []
+    assert sb.run(db, invoke=lambda args: calls.append(args) or (True, None),
+                  say=said.append) == 2  # fmt: skip
+    assert calls == []
+    assert said and str(db) in said[-1]
+
+
 def test_missing_relations_ignore_tests_and_ephemeral_models():
     assert sb.missing_relations(MANIFEST, EXISTING) == []
     assert sb.missing_relations(MANIFEST, {"marts.a"}) == ["main.s", "marts.b_x"]
